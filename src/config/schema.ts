@@ -1,0 +1,34 @@
+/**
+ * The whole configuration file (DESIGN.md "Configuration"). Each protocol section lives in its own
+ * file; this one joins them. Unknown keys are refused everywhere (strict objects) so a typo is an
+ * error at start, not a silently ignored setting.
+ */
+import { z } from 'zod';
+import { bgpSchema } from './bgp.js';
+import { ipv4Address, prefixText } from './rules.js';
+
+export const nodeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  routerId: ipv4Address.optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+export const apiSchema = z.strictObject({
+  socket: z.string().min(1).default('/run/podroute/podroute.sock'),
+  metrics: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, { error: 'is not host:port' })
+    .optional(),
+});
+
+export const configSchema = z.strictObject({
+  node: nodeSchema.default({ labels: {} }),
+  announce: z.array(prefixText).default([]),
+  api: apiSchema.default({ socket: '/run/podroute/podroute.sock' }),
+  log: z
+    .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+    .default({ level: 'info' }),
+  bgp: bgpSchema.optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
