@@ -49,7 +49,9 @@ function ipv6Bytes(text: string): Buffer {
   const fill = right === undefined ? [] : new Array<number>(8 - l.length - r.length).fill(0);
   const all = [...l, ...fill, ...r];
   const out = Buffer.alloc(16);
-  all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  all.forEach((g, i) => {
+    out.writeUInt16BE(g, i * 2);
+  });
   if (tail4.length === 4) Buffer.from(tail4).copy(out, 12);
   return out;
 }
