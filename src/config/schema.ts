@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { bgpSchema } from './bgp.js';
+import { routesSchema } from './routes.js';
 import { ipv4Address, prefixText } from './rules.js';
 
 export const nodeSchema = z.strictObject({
@@ -29,6 +30,7 @@ export const configSchema = z.strictObject({
     .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
     .default({ level: 'info' }),
   bgp: bgpSchema.optional(),
+  routes: routesSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
