@@ -1,0 +1,110 @@
+/**
+ * The daemon: wires configuration, the desired prefix set, the speakers and the local API.
+ *
+ *   config.announce ─┐
+ *                    ├─► desired prefixes ─► BGP speaker ─► peers
+ *   IPAM aggregate ──┘                   └─► OSPF speaker ─► leaf
+ *
+ * Nothing here speaks a protocol: it only decides what is desired and asks each consumer to
+ * reconcile toward it.
+ */
+import type { Server } from 'node:http';
+import { type Config, nodeName, routerId as defaultRouterId } from '../config/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
+import type { Advertiser } from './advertiser.js';
+import { ApiServer } from './api-server.js';
+import { createBgp, createOspf } from './speakers.js';
+import { createMetricsRegistry, startMetricsServer } from './metrics.js';
+import type { BgpSectionStatus, OspfSectionStatus, StatusDocument } from './status.js';
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+}
+
+export class Daemon {
+  readonly node: string;
+  readonly routerId: string;
+  private readonly logger: Logger;
+  private readonly api: ApiServer;
+  private bgp: Advertiser<BgpSectionStatus> | undefined;
+  private ospf: Advertiser<OspfSectionStatus> | undefined;
+  private metrics: Server | undefined;
+  private desired: Prefix[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: DaemonOptions) {
+    const { config, logger } = opts;
+    this.logger = logger;
+    this.node = nodeName(config);
+    const rid = defaultRouterId(config);
+    if (!rid) {
+      throw new Error('node.routerId: not set and no IPv4 address found on any interface to default to');
+    }
+    this.routerId = rid;
+    this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
+    this.api.route('GET', '/status', async () => ({ status: 200, body: this.status() }));
+  }
+
+  async start(): Promise<void> {
+    const { config, clock } = this.opts;
+    await this.api.listen();
+    if (config.bgp) {
+      this.bgp = createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
+    }
+    if (config.ospf) {
+      this.ospf = createOspf(config.ospf, this.routerId, clock, this.logger.child({ component: 'ospf' }));
+    }
+    this.reconcile();
+    await Promise.all([this.bgp?.start(), this.ospf?.start()]);
+    if (config.api.metrics) {
+      this.metrics = await startMetricsServer(config.api.metrics, createMetricsRegistry(() => this.status()));
+    }
+    this.logger.info(
+      { node: this.node, routerId: this.routerId, announced: this.desired.map(formatPrefix) },
+      'podroute started',
+    );
+  }
+
+  /** Recomputes the desired prefix set and hands it to every speaker when it changed. */
+  reconcile(): void {
+    const next = this.opts.config.announce.map((p) => parsePrefix(p)).sort(comparePrefix);
+    const unique = next.filter((p, i) => i === 0 || !prefixEquals(p, next[i - 1]!));
+    this.desired = unique;
+    this.bgp?.setDesired(unique);
+    this.ospf?.setDesired(unique);
+  }
+
+  status(): StatusDocument {
+    const doc: StatusDocument = {
+      node: this.node,
+      routerId: this.routerId,
+      announced: this.desired.map(formatPrefix),
+    };
+    if (this.bgp) doc.bgp = this.bgp.status();
+    if (this.ospf) doc.ospf = this.ospf.status();
+    return doc;
+  }
+
+  /** DESIGN.md: withdraw everything, tell peers why, exit within 5 s. Safe to call twice. */
+  stop(reason = 'podroute is shutting down'): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info({ reason }, 'stopping: withdrawing announcements');
+      await Promise.allSettled([
+        this.bgp?.stop({ drain: true, message: reason }),
+        this.ospf?.stop({ drain: true, message: reason }),
+      ]);
+      await this.api.close();
+      const metrics = this.metrics;
+      if (metrics) {
+        metrics.closeAllConnections();
+        await new Promise<void>((resolve) => metrics.close(() => resolve()));
+      }
+      this.logger.info({}, 'stopped');
+    })();
+    return this.stopping;
+  }
+}
