@@ -16,7 +16,9 @@ export function callApi(socketPath: string, method: string, path: string, body?:
         socketPath,
         method,
         path,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: payload
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {},
         timeout: timeoutMs,
       },
       (res) => {
@@ -32,9 +34,15 @@ export function callApi(socketPath: string, method: string, path: string, body?:
         });
       },
     );
-    req.on('timeout', () => req.destroy(new ApiUnreachable(`no answer from ${socketPath} within ${timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new ApiUnreachable(`no answer from ${socketPath} within ${timeoutMs} ms`)),
+    );
     req.on('error', (e: NodeJS.ErrnoException) => {
-      reject(e instanceof ApiUnreachable ? e : new ApiUnreachable(`cannot reach podroute at ${socketPath}: ${e.code ?? e.message}`));
+      reject(
+        e instanceof ApiUnreachable
+          ? e
+          : new ApiUnreachable(`cannot reach podroute at ${socketPath}: ${e.code ?? e.message}`),
+      );
     });
     if (payload) req.write(payload);
     req.end();

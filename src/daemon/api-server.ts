@@ -102,7 +102,8 @@ export class ApiServer {
       } catch (e) {
         status = e instanceof ApiError ? e.status : 500;
         body = { error: (e as Error).message, ...(e instanceof ApiError ? e.details : {}) };
-        if (status >= 500) this.logger.error({ err: (e as Error).message, path: url.pathname }, 'api handler failed');
+        if (status >= 500)
+          this.logger.error({ err: (e as Error).message, path: url.pathname }, 'api handler failed');
       }
     }
     const text = `${JSON.stringify(body)}\n`;

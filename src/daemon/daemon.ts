@@ -9,14 +9,14 @@
  * reconcile toward it.
  */
 import type { Server } from 'node:http';
-import { type Config, nodeName, routerId as defaultRouterId } from '../config/index.js';
+import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { Advertiser } from './advertiser.js';
 import { ApiServer } from './api-server.js';
-import { createBgp, createOspf } from './speakers.js';
 import { createMetricsRegistry, startMetricsServer } from './metrics.js';
+import { createBgp, createOspf } from './speakers.js';
 import type { BgpSectionStatus, OspfSectionStatus, StatusDocument } from './status.js';
 
 export interface DaemonOptions {
@@ -61,7 +61,10 @@ export class Daemon {
     this.reconcile();
     await Promise.all([this.bgp?.start(), this.ospf?.start()]);
     if (config.api.metrics) {
-      this.metrics = await startMetricsServer(config.api.metrics, createMetricsRegistry(() => this.status()));
+      this.metrics = await startMetricsServer(
+        config.api.metrics,
+        createMetricsRegistry(() => this.status()),
+      );
     }
     this.logger.info(
       { node: this.node, routerId: this.routerId, announced: this.desired.map(formatPrefix) },

@@ -39,7 +39,8 @@ export function createMetricsRegistry(getStatus: () => StatusDocument): Registry
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of getStatus().bgp?.peers ?? []) this.set({ peer: p.address }, p.state === 'Established' ? 1 : 0);
+      for (const p of getStatus().bgp?.peers ?? [])
+        this.set({ peer: p.address }, p.state === 'Established' ? 1 : 0);
     },
   });
   new Gauge({
@@ -70,7 +71,8 @@ export function createMetricsRegistry(getStatus: () => StatusDocument): Registry
     collect() {
       this.reset();
       for (const i of getStatus().ospf?.interfaces ?? []) {
-        for (const n of i.neighbors) this.set({ interface: i.name, neighbor: n.routerId }, n.state === 'Full' ? 1 : 0);
+        for (const n of i.neighbors)
+          this.set({ interface: i.name, neighbor: n.routerId }, n.state === 'Full' ? 1 : 0);
       }
     },
   });

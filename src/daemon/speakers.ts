@@ -8,7 +8,12 @@ import { OspfSpeaker } from '../ospf/speaker.js';
 import type { Advertiser } from './advertiser.js';
 import type { BgpSectionStatus, OspfSectionStatus } from './status.js';
 
-export function createBgp(config: BgpConfig, routerId: string, clock: Clock, logger: Logger): Advertiser<BgpSectionStatus> {
+export function createBgp(
+  config: BgpConfig,
+  routerId: string,
+  clock: Clock,
+  logger: Logger,
+): Advertiser<BgpSectionStatus> {
   return new BgpSpeaker({
     asn: config.asn,
     routerId,

@@ -52,7 +52,12 @@ t.test('bad values are each reported', async (t) => {
       '    - {address: 1.2.3, asn: 65000, holdTime: 2, accept: some, passive: "yes"}',
     ].join('\n'),
   );
-  t.ok(p.includes('announce[0]: "198.19.1.1/24" is not a valid prefix: 198.19.1.1/24 has host bits set (did you mean 198.19.1.0/24?)'), p.join('\n'));
+  t.ok(
+    p.includes(
+      'announce[0]: "198.19.1.1/24" is not a valid prefix: 198.19.1.1/24 has host bits set (did you mean 198.19.1.0/24?)',
+    ),
+    p.join('\n'),
+  );
   t.ok(p.some((l) => l.startsWith('announce[1]: "nonsense" is not a valid prefix')));
   t.ok(p.includes('node.routerId: "2001:db8::1" is not an IPv4 address'));
   t.ok(p.includes('bgp.asn: -1 is not a valid ASN (0..4294967295)'));

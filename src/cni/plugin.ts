@@ -1,0 +1,155 @@
+/**
+ * The CNI IPAM plugin's logic: reads the environment and the network configuration, asks the
+ * local podroute daemon, and writes the CNI result or error. Side effects are injected so the
+ * same code runs under tests.
+ */
+import { isIPv4 } from 'node:net';
+import { type CniAllocation, CniError, CniErrorCode, type CniRequest, SUPPORTED_VERSIONS } from './spec.js';
+
+export const DEFAULT_SOCKET = '/run/podroute/podroute.sock';
+
+export interface PluginIo {
+  env: Record<string, string | undefined>;
+  stdin: string;
+  /** Calls the daemon's local API; throws ApiUnreachable-like errors when it cannot connect. */
+  call(socket: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+}
+
+export interface PluginOutput {
+  stdout: string;
+  exitCode: number;
+}
+
+interface NetConf {
+  cniVersion: string;
+  name?: string;
+  ipam?: { type?: string; socket?: string };
+}
+
+function parseNetConf(stdin: string): NetConf {
+  let conf: unknown;
+  try {
+    conf = JSON.parse(stdin);
+  } catch {
+    throw new CniError(CniErrorCode.DecodeFailure, 'network configuration on stdin is not JSON');
+  }
+  if (!conf || typeof conf !== 'object')
+    throw new CniError(CniErrorCode.InvalidNetworkConfig, 'network configuration is not an object');
+  const c = conf as NetConf;
+  if (typeof c.cniVersion !== 'string') c.cniVersion = '0.3.1';
+  return c;
+}
+
+function parseArgs(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (text ?? '').split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function required(env: PluginIo['env'], name: string): string {
+  const v = env[name];
+  if (!v) throw new CniError(CniErrorCode.InvalidEnvironment, `${name} is not set`);
+  return v;
+}
+
+/** SPEC.md: 0.3.x and 0.4.0 results carry `version` per IP; 1.0.0 removed it. */
+function formatResult(version: string, a: CniAllocation): object {
+  const family = isIPv4(a.address) ? '4' : '6';
+  const ip: Record<string, string> = { address: `${a.address}/${a.prefixLength}` };
+  if (a.gateway) ip.gateway = a.gateway;
+  if (version.startsWith('0.')) ip.version = family;
+  return {
+    cniVersion: version,
+    ips: [ip],
+    routes: [{ dst: family === '4' ? '0.0.0.0/0' : '::/0' }],
+    dns: {},
+  };
+}
+
+async function ask(io: PluginIo, socket: string, path: string, body: CniRequest): Promise<unknown> {
+  let res: { status: number; body: unknown };
+  try {
+    res = await io.call(socket, path, body);
+  } catch (e) {
+    throw new CniError(
+      CniErrorCode.TryAgainLater,
+      `podroute daemon unreachable at ${socket}`,
+      (e as Error).message,
+    );
+  }
+  const b = (res.body ?? {}) as { error?: string; code?: number };
+  if (res.status === 200) return res.body;
+  if (res.status === 404 && path === '/cni/check') {
+    throw new CniError(CniErrorCode.UnknownContainer, b.error ?? 'no allocation for this container');
+  }
+  if (res.status === 507) throw new CniError(CniErrorCode.AddressPoolExhausted, b.error ?? 'no address left');
+  throw new CniError(b.code ?? CniErrorCode.DaemonError, b.error ?? `daemon answered ${res.status}`);
+}
+
+export async function runPlugin(io: PluginIo): Promise<PluginOutput> {
+  const command = io.env.CNI_COMMAND;
+  let version = '1.0.0';
+  try {
+    if (command === 'VERSION') {
+      return {
+        stdout: JSON.stringify({ cniVersion: '1.1.0', supportedVersions: SUPPORTED_VERSIONS }),
+        exitCode: 0,
+      };
+    }
+    const conf = parseNetConf(io.stdin);
+    version = conf.cniVersion;
+    if (!(SUPPORTED_VERSIONS as readonly string[]).includes(version)) {
+      const v = version;
+      version = '1.0.0';
+      throw new CniError(
+        CniErrorCode.IncompatibleVersion,
+        `CNI version ${v} is not supported`,
+        `supported: ${SUPPORTED_VERSIONS.join(', ')}`,
+      );
+    }
+    const socket = conf.ipam?.socket ?? DEFAULT_SOCKET;
+    if (command === 'STATUS') {
+      try {
+        await io.call(socket, '/status', undefined);
+      } catch (e) {
+        throw new CniError(
+          CniErrorCode.PluginNotAvailable,
+          `podroute daemon unreachable at ${socket}`,
+          (e as Error).message,
+        );
+      }
+      return { stdout: '', exitCode: 0 };
+    }
+    if (command !== 'ADD' && command !== 'DEL' && command !== 'CHECK') {
+      throw new CniError(
+        CniErrorCode.InvalidEnvironment,
+        `CNI_COMMAND ${JSON.stringify(command ?? '')} is not ADD, DEL, CHECK, STATUS or VERSION`,
+      );
+    }
+    const request: CniRequest = {
+      containerId: required(io.env, 'CNI_CONTAINERID'),
+      ifname: required(io.env, 'CNI_IFNAME'),
+      args: parseArgs(io.env.CNI_ARGS),
+    };
+    if (io.env.CNI_NETNS) request.netns = io.env.CNI_NETNS;
+    if (command === 'ADD') {
+      const a = (await ask(io, socket, '/cni/add', request)) as CniAllocation;
+      return { stdout: JSON.stringify(formatResult(version, a)), exitCode: 0 };
+    }
+    if (command === 'DEL') {
+      // SPEC.md: DEL must succeed when the allocation is already gone.
+      await ask(io, socket, '/cni/del', request);
+      return { stdout: '', exitCode: 0 };
+    }
+    await ask(io, socket, '/cni/check', request);
+    return { stdout: '', exitCode: 0 };
+  } catch (e) {
+    const err = e instanceof CniError ? e : new CniError(CniErrorCode.IoFailure, (e as Error).message);
+    const out: Record<string, unknown> = { cniVersion: version, code: err.code, msg: err.message };
+    if (err.details) out.details = err.details;
+    return { stdout: JSON.stringify(out), exitCode: 1 };
+  }
+}

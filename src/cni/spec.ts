@@ -1,0 +1,54 @@
+/**
+ * CNI spec types and constants (CNI 1.0/1.1, https://github.com/containernetworking/cni SPEC.md):
+ * the subset an IPAM plugin reads and writes.
+ */
+
+/** Versions whose result format this plugin can write (0.3.x/0.4.0 add `version` to each IP). */
+export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+
+/** SPEC.md "Error": well-known error codes. */
+export const CniErrorCode = {
+  IncompatibleVersion: 1,
+  UnsupportedField: 2,
+  UnknownContainer: 3,
+  InvalidEnvironment: 4,
+  IoFailure: 5,
+  DecodeFailure: 6,
+  InvalidNetworkConfig: 7,
+  TryAgainLater: 11,
+  /** 1.1 STATUS: the plugin is not available (daemon unreachable). */
+  PluginNotAvailable: 50,
+  /** Plugin-specific codes start at 100. */
+  AddressPoolExhausted: 100,
+  DaemonError: 101,
+} as const;
+
+export class CniError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly details?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CniIpamResult {
+  ips: { address: string; gateway?: string }[];
+  routes: { dst: string; gw?: string }[];
+}
+
+/** What the plugin sends the daemon and gets back (local API, POST /cni/add|del|check). */
+export interface CniRequest {
+  containerId: string;
+  ifname: string;
+  netns?: string;
+  /** CNI_ARGS, e.g. K8S_POD_NAMESPACE=…;K8S_POD_NAME=… */
+  args: Record<string, string>;
+}
+
+export interface CniAllocation {
+  address: string;
+  prefixLength: number;
+  gateway?: string;
+}
