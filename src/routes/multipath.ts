@@ -25,7 +25,9 @@ const LE = endianness() === 'LE';
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-export class MultipathError extends Error {}
+export class MultipathError extends Error {
+  override name = 'MultipathError';
+}
 
 export function encodeMultipath(hops: readonly NextHop[]): Buffer {
   const parts = hops.map((h) => {

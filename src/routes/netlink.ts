@@ -29,6 +29,7 @@ export class NetlinkError extends Error {
     readonly operation: string,
   ) {
     super(`${operation}: ${code}`);
+    this.name = new.target.name;
   }
 }
 /** EEXIST on create: a route (possibly another protocol's) already holds the key. */

@@ -1,0 +1,276 @@
+/**
+ * RoutesManager: keeps the kernel's routes of our protocol equal to the desired set.
+ *
+ * Inputs arrive through `update()` (the daemon calls it whenever the announced set or the store's
+ * view of other nodes changes). Each reconcile reads our routes back from the kernel, computes the
+ * desired set (desired.ts), diffs (reconcile.ts) and applies only the differences. A timer re-runs the
+ * same path every `resyncInterval` seconds, which repairs routes someone deleted or changed by hand.
+ * Runs never overlap; updates during a run coalesce into one follow-up run. A netlink error is
+ * counted, logged and retried at the next run, never thrown out of the manager.
+ */
+import type { RoutesConfig } from '../config/routes.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import type { Prefix } from '../net/prefix.js';
+import { type DesiredRoutes, desiredRoutes, type PeerNode, type Skipped } from './desired.js';
+import type { RouteKernel } from './kernel.js';
+import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.js';
+import { diffRoutes } from './reconcile.js';
+import { describeRoute, type Route, routeKey } from './route.js';
+
+export interface RoutesInput {
+  /** This node's announced prefixes: each gets a blackhole. */
+  readonly announced: readonly Prefix[];
+  /** Other nodes (layer2 mode routes to their blocks). */
+  readonly peers: readonly PeerNode[];
+}
+
+export interface RoutesManagerOptions {
+  readonly config: RoutesConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Default: a NetlinkKernel opened by `start()` and closed by `stop()`. */
+  readonly kernel?: RouteKernel;
+}
+
+export interface RoutesStatus {
+  readonly managed: boolean;
+  readonly mode: RoutesConfig['mode'];
+  readonly table: number;
+  readonly protocol: number;
+  /** Routes in the kernel that match the desired set, e.g. "198.19.1.0/24 blackhole". */
+  readonly routes: string[];
+  readonly programmed: number;
+  /** Desired routes not (yet) in the kernel, with the reason. */
+  readonly pending: { route: string; reason: string }[];
+  readonly skipped: Skipped[];
+  /** Netlink errors since start (failed list/add/replace/delete). */
+  readonly errors: number;
+  readonly lastError: string | null;
+  readonly reconciles: number;
+  /** Clock time (ms) of the last completed reconcile, null before the first. */
+  readonly lastReconcileAt: number | null;
+}
+
+export class RoutesManager {
+  private readonly config: RoutesConfig;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private kernel: RouteKernel | undefined;
+  private readonly ownsKernel: boolean;
+
+  private input: RoutesInput = { announced: [], peers: [] };
+  private running = false;
+  private stopped = false;
+  private timer: TimerHandle | undefined;
+  private loop: Promise<void> | undefined;
+  private dirty = false;
+
+  private installed = new Map<string, Route>();
+  private pending = new Map<string, { route: string; reason: string }>();
+  private skipped: Skipped[] = [];
+  private skippedText = '';
+  private errors = 0;
+  private lastError: string | null = null;
+  private reconciles = 0;
+  private lastReconcileAt: number | null = null;
+
+  constructor(opts: RoutesManagerOptions) {
+    this.config = opts.config;
+    this.log = opts.logger.child({ component: 'routes' });
+    this.clock = opts.clock;
+    this.kernel = opts.kernel;
+    this.ownsKernel = opts.kernel === undefined;
+  }
+
+  /** Replaces the inputs; reconciles soon when started. */
+  update(input: RoutesInput): void {
+    this.input = { announced: [...input.announced], peers: [...input.peers] };
+    if (this.running) void this.trigger();
+  }
+
+  /** First reconcile (resolves when it is done) and the resync timer. No-op when `manage: false`. */
+  async start(): Promise<void> {
+    if (!this.config.manage || this.running) return;
+    this.stopped = false;
+    this.running = true;
+    if (!this.kernel) this.kernel = new NetlinkKernel();
+    this.log.info(
+      { mode: this.config.mode, table: this.config.table, protocol: this.config.protocol },
+      'route programming started',
+    );
+    await this.trigger();
+  }
+
+  /**
+   * Stops the timer and waits for a run in flight. With `removeRoutes`, deletes every route of our
+   * protocol in our table (whatever the inputs say), so a node leaving the cluster leaves nothing.
+   */
+  async stop(opts: { removeRoutes: boolean }): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.loop;
+    const kernel = this.kernel;
+    if (!kernel) return;
+    if (opts.removeRoutes) {
+      try {
+        const ours = await kernel.listRoutes(this.config.table, this.config.protocol);
+        for (const r of ours)
+          await this.apply('delete', r, () => kernel.deleteRoute(r, this.config.protocol));
+        this.installed.clear();
+      } catch (e) {
+        this.fail('list routes', e);
+      }
+    }
+    if (this.ownsKernel) {
+      kernel.close();
+      this.kernel = undefined;
+    }
+    this.log.info({ removeRoutes: opts.removeRoutes }, 'route programming stopped');
+  }
+
+  /** Reconciles now (coalescing with a run in flight); resolves when the kernel is idle again. */
+  reconcileNow(): Promise<void> {
+    return this.trigger();
+  }
+
+  status(): RoutesStatus {
+    const routes = [...this.installed.values()].map(describeRoute);
+    return {
+      managed: this.config.manage,
+      mode: this.config.mode,
+      table: this.config.table,
+      protocol: this.config.protocol,
+      routes,
+      programmed: routes.length,
+      pending: [...this.pending.values()],
+      skipped: [...this.skipped],
+      errors: this.errors,
+      lastError: this.lastError,
+      reconciles: this.reconciles,
+      lastReconcileAt: this.lastReconcileAt,
+    };
+  }
+
+  private trigger(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    this.dirty = true;
+    this.loop ??= this.runLoop();
+    return this.loop;
+  }
+
+  private async runLoop(): Promise<void> {
+    try {
+      // The first pass always awaits, so `this.loop` is assigned before the finally clears it.
+      while (this.dirty && this.running) {
+        this.dirty = false;
+        try {
+          await this.reconcileOnce();
+        } catch (e) {
+          this.fail('reconcile', e);
+        }
+      }
+    } finally {
+      // Cleared in the same tick the loop ends, so a trigger() from now on starts a new loop.
+      this.loop = undefined;
+    }
+    if (this.running) this.armTimer();
+  }
+
+  private armTimer(): void {
+    this.timer?.cancel();
+    this.timer = this.clock.setTimer(this.config.resyncInterval * 1000, () => {
+      this.timer = undefined;
+      if (this.running && !this.stopped) void this.trigger();
+    });
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const kernel = this.kernel;
+    if (!kernel) return;
+    const { config } = this;
+    let desired: DesiredRoutes;
+    let current: Awaited<ReturnType<RouteKernel['listRoutes']>>;
+    try {
+      current = await kernel.listRoutes(config.table, config.protocol);
+      const connected = config.mode === 'layer2' ? await kernel.listConnected() : [];
+      desired = desiredRoutes({
+        announced: this.input.announced,
+        peers: this.input.peers,
+        connected,
+        options: {
+          mode: config.mode,
+          blackholes: config.blackholes,
+          table: config.table,
+          metric: config.metric,
+          interfaces: config.interfaces,
+        },
+      });
+    } catch (e) {
+      this.fail('read kernel state', e);
+      return;
+    }
+    this.noteSkipped(desired.skipped);
+
+    const diff = diffRoutes(desired.routes, current, config.protocol);
+    const installed = new Map<string, Route>();
+    for (const r of desired.routes) installed.set(routeKey(r), r);
+    const pending = new Map<string, { route: string; reason: string }>();
+    const notInstalled = (r: Route, reason: string): void => {
+      installed.delete(routeKey(r));
+      pending.set(routeKey(r), { route: describeRoute(r), reason });
+    };
+
+    for (const r of diff.add) {
+      const err = await this.apply('add', r, () => kernel.addRoute(r, config.protocol));
+      if (err instanceof RouteExistsError) notInstalled(r, 'another route (not ours) holds this destination');
+      else if (err) notInstalled(r, err.message);
+    }
+    for (const r of diff.replace) {
+      const err = await this.apply('replace', r, () => kernel.replaceRoute(r, config.protocol));
+      if (err) notInstalled(r, err.message);
+    }
+    for (const r of diff.remove) {
+      await this.apply('delete', r, () => kernel.deleteRoute(r, config.protocol));
+    }
+    this.installed = installed;
+    this.pending = pending;
+    this.reconciles++;
+    this.lastReconcileAt = this.clock.now();
+  }
+
+  /** Runs one kernel change; returns the error (already counted and logged) or undefined. */
+  private async apply(
+    op: 'add' | 'replace' | 'delete',
+    route: Parameters<typeof describeRoute>[0],
+    fn: () => Promise<void>,
+  ): Promise<Error | undefined> {
+    try {
+      await fn();
+      this.log.info({ op, route: describeRoute(route) }, 'route changed');
+      return undefined;
+    } catch (e) {
+      // A route already gone is what a delete wants (someone removed it by hand meanwhile).
+      if (op === 'delete' && e instanceof RouteNotFoundError) return undefined;
+      return this.fail(`${op} ${describeRoute(route)}`, e);
+    }
+  }
+
+  private fail(what: string, e: unknown): Error {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.errors++;
+    this.lastError = `${what}: ${err.message}`;
+    this.log.warn({ err: err.message, what }, 'route programming error');
+    return err;
+  }
+
+  private noteSkipped(skipped: Skipped[]): void {
+    this.skipped = skipped;
+    const text = JSON.stringify(skipped);
+    if (text !== this.skippedText && skipped.length > 0) this.log.info({ skipped }, 'peers without routes');
+    this.skippedText = text;
+  }
+}
