@@ -137,6 +137,11 @@ export class RoutesManager {
     return this.trigger();
   }
 
+  /** Resolves when no run is in flight (after `update()`, to wait for the run it started). */
+  idle(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
   status(): RoutesStatus {
     const routes = [...this.installed.values()].map(describeRoute);
     return {
