@@ -52,12 +52,17 @@ export interface GracefulRestartFamily extends AfiSafi {
   readonly forwardingPreserved: boolean;
 }
 
+/**
+ * A capability. Known ones carry `unknown?: false` so that `if (cap.unknown)` separates the
+ * byte-for-byte variant and a `switch (cap.code)` then narrows the rest.
+ */
 export type Capability =
-  | ({ readonly code: 1 } & AfiSafi)
-  | { readonly code: 2 }
-  | { readonly code: 65; readonly asn: number }
+  | ({ readonly code: 1; readonly unknown?: false } & AfiSafi)
+  | { readonly code: 2; readonly unknown?: false }
+  | { readonly code: 65; readonly asn: number; readonly unknown?: false }
   | {
       readonly code: 64;
+      readonly unknown?: false;
       /** R bit (RFC 4724 3): the sender has restarted. */
       readonly restarting: boolean;
       /** N bit (RFC 8538 2): notifications are handled gracefully. */
@@ -187,6 +192,8 @@ export interface AttributeErrorNote {
   readonly action: 'treat-as-withdraw' | 'attribute-discard';
   readonly attrType: number;
   readonly reason: string;
+  /** The UPDATE Message Error subcode RFC 4271 6.3 names for this error (for logs and counters). */
+  readonly subcode?: number;
 }
 
 // ===== NOTIFICATION (RFC 4271 4.5) =====
@@ -199,7 +206,11 @@ export const ErrorCode = {
   FiniteStateMachine: 5,
   Cease: 6,
   RouteRefresh: 7, // RFC 7313 5
+  SendHoldTimerExpired: 8, // RFC 9687
 } as const;
+
+/** RFC 7313 5: ROUTE-REFRESH Message Error subcodes. */
+export const RouteRefreshSubcode = { InvalidMessageLength: 1 } as const;
 
 export const HeaderSubcode = {
   ConnectionNotSynchronized: 1,
@@ -212,6 +223,7 @@ export const OpenSubcode = {
   BadBgpIdentifier: 3,
   UnsupportedOptionalParameter: 4,
   UnacceptableHoldTime: 6,
+  Unspecific: 0, // RFC 4271 errata 4493
   UnsupportedCapability: 7, // RFC 5492 5
   RoleMismatch: 11, // RFC 9234
 } as const;
