@@ -1,0 +1,346 @@
+/**
+ * Proves the shared lab fixture against the real tools: namespaces and veths carry traffic, FRR peers
+ * with FRR, BIRD and GoBGP and installs what it learns in the kernel, etcd serves and survives a restart,
+ * and nothing of a lab (namespace, process, /var/run/frr dir, temp dir) survives its destroy, including
+ * when the owning process crashes or is killed by a signal.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import {
+  FRR_RUN_DIR,
+  interopGate,
+  Lab,
+  REPO_ROOT,
+  run,
+  startBird,
+  startEtcd,
+  startFrr,
+  startGobgp,
+  waitFor,
+} from '../../lab/fixture/index.js';
+
+const gate = interopGate(['frr', 'bird', 'gobgp', 'etcd', 'ping']);
+
+async function netnsList(): Promise<string[]> {
+  const r = await run('ip', ['netns', 'list']);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter(Boolean);
+}
+
+/** Alive and not a zombie (a killed orphan may wait a moment for its reaper). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+/** Asserts that nothing the lab described in `state` is left on the machine. */
+async function assertGone(t: Test, lab: Lab, state: ReturnType<Lab['state']>): Promise<void> {
+  t.ok(lab.isDestroyed, 'lab reports destroyed');
+  const left = (await netnsList()).filter((n) => state.namespaces.includes(n));
+  t.same(left, [], 'no namespace of the lab remains');
+  t.same(
+    state.pids.filter((p) => alive(p)),
+    [],
+    'no process of the lab remains',
+  );
+  const frrDirs = state.namespaces.map((n) => join(FRR_RUN_DIR, n)).filter((d) => existsSync(d));
+  t.same(frrDirs, [], 'no /var/run/frr dir of the lab remains');
+  t.notOk(existsSync(state.tmpDir), 'temp dir removed');
+}
+
+t.test('two namespaces, one veth, ping over IPv4 and IPv6', { skip: gate.skip }, async (t) => {
+  const lab = await Lab.create();
+  t.teardown(() => lab.destroy());
+  const a = await lab.addNamespace('a');
+  const b = await lab.addNamespace('b');
+  t.ok(
+    a.name.startsWith(`${lab.prefix}-`) && a.name.length <= 15,
+    `namespace name ${a.name} is short and prefixed`,
+  );
+  const link = await lab.addLink(
+    { ns: a, ifname: 'eth1', addresses: ['198.18.0.0/31', '2001:db8::/127'] },
+    { ns: b, ifname: 'eth1', addresses: ['198.18.0.1/31', '2001:db8::1/127'] },
+  );
+  t.ok(await a.ping('198.18.0.1'), 'a pings b over IPv4');
+  t.ok(await b.ping('2001:db8::'), 'b pings a over IPv6 at once (no DAD wait)');
+  await link.set('down', 'b');
+  t.notOk(await a.ping('198.18.0.1', { timeoutS: 1 }), 'no answer with the link down');
+  await link.set('up', 'b');
+  t.ok(await waitFor(() => a.ping('198.18.0.1'), { timeoutMs: 5000 }), 'answers again after link up');
+  // Nothing of the test link exists in the root namespace.
+  const root = await run('ip', ['-j', 'addr', 'show']);
+  t.notMatch(root.stdout, /198\.18\.0\.[01]"/, 'no test address in the root namespace');
+  await t.rejects(
+    lab.addLink({ ns: a, ifname: 'x'.repeat(16) }, { ns: b, ifname: 'y' }),
+    /1\.\.15 characters/,
+  );
+  const state = lab.state();
+  await lab.destroy();
+  await lab.destroy(); // idempotent
+  await assertGone(t, lab, state);
+});
+
+t.test('a bridge joins three namespaces on one layer 2 segment', { skip: gate.skip }, async (t) => {
+  const lab = await Lab.create();
+  t.teardown(() => lab.destroy());
+  const hosts = await Promise.all(['h1', 'h2', 'h3'].map((n) => lab.addNamespace(n)));
+  const br = await lab.addBridge(
+    'lan',
+    hosts.map((ns, i) => ({
+      ns,
+      ifname: 'eth1',
+      addresses: [`198.18.1.${i + 1}/24`, `2001:db8:1::${i + 1}/64`],
+    })),
+  );
+  t.equal(br.members.length, 3);
+  t.ok(await hosts[0]!.ping('198.18.1.3'), 'h1 reaches h3 across the bridge');
+  t.ok(await hosts[2]!.ping('2001:db8:1::2'), 'h3 reaches h2 over IPv6');
+  // Broadcast reaches every member: an all-hosts ping gets answers from both others.
+  const r = await hosts[0]!.exec('ping', ['-n', '-b', '-c', '2', '-w', '3', '198.18.1.255'], {
+    allowFail: true,
+  });
+  t.match(r.stdout, /198\.18\.1\.[23]/, 'broadcast answered through the bridge');
+  const state = lab.state();
+  await lab.destroy();
+  await assertGone(t, lab, state);
+});
+
+const LEAF = `frr defaults datacenter
+hostname leaf
+bgp route-map delay-timer 0
+!
+router bgp 65000
+ bgp router-id 198.18.0.0
+ no bgp ebgp-requires-policy
+ timers bgp 1 3
+ neighbor 198.18.0.1 remote-as 65001
+ neighbor 198.18.0.1 timers connect 1
+ neighbor 198.18.0.3 remote-as 65002
+ neighbor 198.18.0.3 timers connect 1
+ neighbor 198.18.0.5 remote-as 65003
+ neighbor 198.18.0.5 timers connect 1
+!
+`;
+
+const PEER = `frr defaults datacenter
+hostname peer
+bgp route-map delay-timer 0
+!
+router bgp 65001
+ bgp router-id 198.18.0.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ timers bgp 1 3
+ neighbor 198.18.0.0 remote-as 65000
+ neighbor 198.18.0.0 timers connect 1
+ address-family ipv4 unicast
+  network 198.19.1.0/24
+ exit-address-family
+!
+`;
+
+const BIRD = `log stderr all;
+router id 198.18.0.3;
+protocol device { scan time 1; }
+protocol static { ipv4; route 198.19.2.0/24 blackhole; }
+protocol bgp leaf {
+  local 198.18.0.3 as 65002;
+  neighbor 198.18.0.2 as 65000;
+  hold time 3;
+  keepalive time 1;
+  connect retry time 1;
+  ipv4 { import all; export all; };
+}
+`;
+
+const GOBGP = `[global.config]
+  as = 65003
+  router-id = "198.18.0.5"
+  local-address-list = ["198.18.0.5"]
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "198.18.0.4"
+    peer-as = 65000
+  [neighbors.timers.config]
+    connect-retry = 1
+    hold-time = 3
+    keepalive-interval = 1
+`;
+
+t.test(
+  'FRR leaf peers with FRR, BIRD and GoBGP; routes land in the kernel',
+  { skip: gate.skip },
+  async (t) => {
+    const lab = await Lab.create();
+    t.teardown(() => lab.destroy());
+    const [leafNs, peerNs, birdNs, gobgpNs] = await Promise.all(
+      ['leaf', 'peer', 'bird', 'gobgp'].map((n) => lab.addNamespace(n)),
+    );
+    await lab.addLink(
+      { ns: leafNs!, ifname: 'eth1', addresses: ['198.18.0.0/31'] },
+      { ns: peerNs!, ifname: 'eth1', addresses: ['198.18.0.1/31'] },
+    );
+    await lab.addLink(
+      { ns: leafNs!, ifname: 'eth2', addresses: ['198.18.0.2/31'] },
+      { ns: birdNs!, ifname: 'eth1', addresses: ['198.18.0.3/31'] },
+    );
+    await lab.addLink(
+      { ns: leafNs!, ifname: 'eth3', addresses: ['198.18.0.4/31'] },
+      { ns: gobgpNs!, ifname: 'eth1', addresses: ['198.18.0.5/31'] },
+    );
+    const [leaf, peer, bird, gobgp] = await Promise.all([
+      startFrr(leafNs!, { config: LEAF }),
+      startFrr(peerNs!, { config: PEER }),
+      startBird(birdNs!, { config: BIRD }),
+      startGobgp(gobgpNs!, { config: GOBGP }),
+    ]);
+    t.same(leaf.daemons, ['bgpd'], 'daemons inferred from the config');
+    t.ok(existsSync(join(FRR_RUN_DIR, leafNs!.name, 'bgpd.vty')), 'vty socket under /var/run/frr/<ns>');
+
+    await t.test('FRR ↔ FRR', async (t) => {
+      await leaf.waitBgpEstablished('198.18.0.1');
+      t.equal(await peer.bgpState('198.18.0.0'), 'Established', 'both sides Established');
+      const route = await waitFor(() => leafNs!.route('198.19.1.0/24'), {
+        timeoutMs: 15_000,
+        what: 'kernel route',
+      });
+      t.equal(route.gateway, '198.18.0.1', 'kernel route via the peer');
+      t.equal(route.protocol, 'bgp', 'installed by zebra for bgpd');
+      const viaHandle = (await leaf.kernelRoutes()).find((r) => r.dst === '198.19.1.0/24');
+      t.ok(viaHandle, 'kernelRoutes() shows it too');
+      const rib = await leaf.vtyshJson<{ routes: Record<string, unknown> }>('show ip bgp json');
+      t.ok(rib.routes['198.19.1.0/24'], 'in the leaf BGP table');
+    });
+
+    await t.test('BIRD ↔ FRR', async (t) => {
+      await leaf.waitBgpEstablished('198.18.0.3');
+      t.equal(await bird.protocolInfo('leaf'), 'Established', 'BIRD reports Established');
+      const route = await waitFor(() => leafNs!.route('198.19.2.0/24'), {
+        timeoutMs: 15_000,
+        what: 'BIRD route',
+      });
+      t.equal(route.gateway, '198.18.0.3');
+      t.match(
+        await bird.birdc('show route'),
+        /198\.19\.1\.0\/24/,
+        'BIRD learned the FRR peer route via the leaf',
+      );
+    });
+
+    await t.test('GoBGP ↔ FRR', async (t) => {
+      await leaf.waitBgpEstablished('198.18.0.5');
+      t.equal(await gobgp.neighborState('198.18.0.4'), 'Established', 'GoBGP reports Established');
+      await gobgp.gobgp(['global', 'rib', 'add', '198.19.3.0/24', '-a', 'ipv4']);
+      const route = await waitFor(() => leafNs!.route('198.19.3.0/24'), {
+        timeoutMs: 15_000,
+        what: 'GoBGP route',
+      });
+      t.equal(route.gateway, '198.18.0.5');
+    });
+
+    await t.test('restart: FRR peer killed and restarted, session and route come back', async (t) => {
+      await peer.kill();
+      await waitFor(async () => (await leaf.bgpState('198.18.0.1')) !== 'Established', {
+        timeoutMs: 10_000,
+        what: 'hold timer expiry on the leaf',
+      });
+      await waitFor(async () => !(await leafNs!.route('198.19.1.0/24')), {
+        timeoutMs: 10_000,
+        what: 'route withdrawn',
+      });
+      await peer.start();
+      await leaf.waitBgpEstablished('198.18.0.1');
+      await waitFor(() => leafNs!.route('198.19.1.0/24'), { timeoutMs: 15_000, what: 'route back' });
+      t.pass('route back after restart');
+    });
+
+    const state = lab.state();
+    t.ok(state.pids.length >= 6, `lab tracks its daemons (${state.pids.length} pids)`);
+    t.ok(
+      state.dirs.some((d) => d.startsWith(FRR_RUN_DIR)),
+      'lab owns the /var/run/frr dirs',
+    );
+    await lab.destroy();
+    await assertGone(t, lab, state);
+  },
+);
+
+t.test('etcd: starts on loopback, answers, restarts on its data dir', { skip: gate.skip }, async (t) => {
+  const lab = await Lab.create();
+  t.teardown(() => lab.destroy());
+  const etcd = await startEtcd(lab);
+  t.match(etcd.endpoints[0], /^http:\/\/127\.0\.0\.1:\d+$/, 'loopback endpoint');
+  await etcd.put('/podroute/test', 'hello');
+  t.equal(await etcd.get('/podroute/test'), 'hello', 'value read back');
+  await etcd.stop();
+  t.notOk(await etcd.health(), 'unreachable while stopped');
+  await etcd.start();
+  t.equal(await etcd.get('/podroute/test'), 'hello', 'value survives a restart on the same data dir');
+
+  const ns = await lab.addNamespace('store');
+  const inner = await startEtcd(lab, { ns, name: 'etcd2' });
+  await inner.put('k', 'v');
+  t.equal(await inner.get('k'), 'v', 'etcd inside a namespace answers');
+  const state = lab.state();
+  await lab.destroy();
+  await assertGone(t, lab, state);
+});
+
+/** Runs a child that builds a lab, prints its state, then dies the given way. */
+async function crashChild(
+  how: 'throw' | 'sigterm' | 'exit',
+): Promise<{ state: ReturnType<Lab['state']>; code: number | null; signal: string | null }> {
+  const fixture = join(REPO_ROOT, 'lab', 'fixture', 'index.ts');
+  const script = `
+    import { Lab } from ${JSON.stringify(fixture)};
+    const lab = await Lab.create();
+    const ns = await lab.addNamespace('x');
+    ns.spawn('sleeper', 'sleep', ['600']);
+    console.log(JSON.stringify(lab.state()));
+    const how = ${JSON.stringify(how)};
+    if (how === 'throw') setTimeout(() => { throw new Error('boom'); }, 100);
+    else if (how === 'exit') setTimeout(() => process.exit(3), 100);
+    else setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (how === 'sigterm' && out.includes('\n')) child.kill('SIGTERM');
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+    child.on('exit', (c, s) => r([c, s])),
+  );
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`child printed no state; stderr: ${err}`);
+  return { state: JSON.parse(line), code, signal };
+}
+
+for (const how of ['throw', 'sigterm', 'exit'] as const) {
+  t.test(`a lab is removed when its process dies (${how})`, { skip: gate.skip }, async (t) => {
+    const { state, code, signal } = await crashChild(how);
+    t.ok(code !== 0 || signal !== null, `child ended abnormally (code ${code}, signal ${signal})`);
+    t.equal(state.namespaces.length, 1);
+    t.equal(state.pids.length, 1);
+    const left = (await netnsList()).filter((n) => state.namespaces.includes(n));
+    t.same(left, [], 'namespace removed by the exit hook');
+    t.notOk(alive(state.pids[0]!), 'process in it killed');
+    t.notOk(existsSync(state.tmpDir), 'temp dir removed');
+  });
+}
