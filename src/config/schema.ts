@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { bgpSchema } from './bgp.js';
+import { ipamSchema } from './ipam.js';
 import { ospfSchema } from './ospf.js';
 import { routesSchema } from './routes.js';
 import { ipv4Address, prefixText } from './rules.js';
@@ -31,6 +32,7 @@ export const configSchema = z.strictObject({
     .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
     .default({ level: 'info' }),
   bgp: bgpSchema.optional(),
+  ipam: ipamSchema.optional(),
   ospf: ospfSchema.optional(),
   routes: routesSchema.optional(),
 });

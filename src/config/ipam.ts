@@ -1,0 +1,113 @@
+/**
+ * The `ipam:` section: pod address networks, the topology tree of groups, the block store.
+ *
+ * Shape checks live here (zod); the cross-field rules (overlapping networks, a group outside its
+ * parent, a block larger than its group, ...) live in `src/ipam/validate.ts` and are attached
+ * below, so every problem prints as `ipam.groups[0].cidrs[1]: "198.18.0.0/15" <rule>` at start.
+ */
+import { z } from 'zod';
+import { validateIpam } from '../ipam/validate.js';
+import { intRange, ipAddress, prefixText } from './rules.js';
+
+const name = z
+  .string({ error: 'is not a name' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'is not a name (letters, digits, . _ -, max 63)' });
+
+const addressOrPrefix = z.string({ error: 'is not an address or prefix' }).superRefine((s, ctx) => {
+  const r = (s.includes('/') ? prefixText : ipAddress).safeParse(s);
+  if (!r.success) ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? 'is not valid' });
+});
+
+export const ipamNetworkSchema = z
+  .strictObject({
+    name,
+    /** One range ... */
+    cidr: prefixText.optional(),
+    /** ... or several separate ranges that form one pod network (multi-segment). */
+    cidrs: z.array(prefixText).min(1, { error: 'is empty (list at least one prefix)' }).optional(),
+    /** Prefix length of a block; default 26 (IPv4) or 122 (IPv6): 64 addresses. */
+    blockSize: intRange(1, 128, 'a prefix length').optional(),
+    vlan: intRange(1, 4094, 'a VLAN id').optional(),
+    /** Given to pods as their gateway, and never handed out. */
+    gateway: ipAddress.optional(),
+    /** Addresses or prefixes never handed out (besides each range's first and last address). */
+    reserved: z.array(addressOrPrefix).default([]),
+  })
+  .superRefine((n, ctx) => {
+    if ((n.cidr === undefined) === (n.cidrs === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['cidr'], message: 'give exactly one of cidr or cidrs' });
+    }
+  });
+
+export interface IpamGroupInput {
+  name: string;
+  selector?: Record<string, string>;
+  cidrs?: string[];
+  networks?: string[];
+  groups?: IpamGroupInput[];
+}
+
+export interface IpamGroupConfig {
+  name: string;
+  /** Node labels that must all match (key: value); empty matches every node. */
+  selector: Record<string, string>;
+  /** Explicit ranges for this group; absent: it draws blocks from its parent's free space. */
+  cidrs?: string[];
+  /** Network names this group uses; absent: the parent's (at the top: all). */
+  networks?: string[];
+  groups: IpamGroupConfig[];
+}
+
+export const ipamGroupSchema: z.ZodType<IpamGroupConfig, IpamGroupInput> = z.lazy(() =>
+  z.strictObject({
+    name,
+    selector: z.record(z.string(), z.string({ error: 'is not a string' })).default({}),
+    cidrs: z.array(prefixText).min(1, { error: 'is empty (omit it to use the parent range)' }).optional(),
+    networks: z.array(name).min(1, { error: 'is empty (omit it to use every network)' }).optional(),
+    groups: z.array(ipamGroupSchema).default([]),
+  }),
+);
+
+export const ipamEtcdSchema = z.strictObject({
+  /** Key prefix for everything podroute keeps in etcd. */
+  prefix: z
+    .string()
+    .regex(/^\/\S*[^/]$/, { error: 'is not a key prefix like /podroute/ipam' })
+    .default('/podroute/ipam'),
+  caFile: z.string().optional(),
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** Seconds: a node whose lease is gone this long counts as down (its blocks stay claimed). */
+  leaseTtl: intRange(5, 3600, 'a number of seconds').default(30),
+  dialTimeout: intRange(100, 60000, 'a number of milliseconds').default(3000),
+});
+
+export const ipamSchema = z
+  .strictObject({
+    /** `file:///path/ipam.json` (one machine) or `etcd://h1:2379,h2:2379` / `etcds://...` (TLS). */
+    store: z
+      .string()
+      .regex(/^(file:\/\/\/\S+|etcds?:\/\/\S+)$/, {
+        error: 'is not file:///path or etcd(s)://host:port[,...]',
+      })
+      .default('file:///var/lib/podroute/ipam.json'),
+    etcd: ipamEtcdSchema.optional(),
+    /** Directory of this node's address allocation file (survives restarts). */
+    stateDir: z.string().min(1).default('/var/lib/podroute'),
+    /** Seconds a freed address stays unused (stale ARP/conntrack/DNS entries age out). */
+    quarantine: intRange(0, 86400, 'a number of seconds').default(30),
+    /** Seconds an empty block stays with the node before going back to its group. */
+    blockGrace: intRange(0, 86400, 'a number of seconds').default(300),
+    networks: z.array(ipamNetworkSchema).min(1, { error: 'is empty (list at least one pod network)' }),
+    /** The topology tree; empty: one group holding every node. */
+    groups: z.array(ipamGroupSchema).default([]),
+  })
+  .superRefine((ipam, ctx) => {
+    for (const p of validateIpam(ipam)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
+
+export type IpamNetworkConfig = z.infer<typeof ipamNetworkSchema>;
+export type IpamEtcdConfig = z.infer<typeof ipamEtcdSchema>;
+export type IpamConfig = z.infer<typeof ipamSchema>;
