@@ -18,6 +18,8 @@ import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.j
 import { diffRoutes } from './reconcile.js';
 import { describeRoute, type Route, routeKey } from './route.js';
 
+const HELD_BY_FOREIGN = 'another route (not ours) holds this destination';
+
 export interface RoutesInput {
   /** This node's announced prefixes: each gets a blackhole. */
   readonly announced: readonly Prefix[];
@@ -230,8 +232,16 @@ export class RoutesManager {
     };
 
     for (const r of diff.add) {
-      const err = await this.apply('add', r, () => kernel.addRoute(r, config.protocol));
-      if (err instanceof RouteExistsError) notInstalled(r, 'another route (not ours) holds this destination');
+      // A foreign route holding our key stays until its owner removes it; we retry every run but
+      // count and log the conflict once, not once per resync.
+      const known = this.pending.get(routeKey(r))?.reason === HELD_BY_FOREIGN;
+      const err = await this.apply(
+        'add',
+        r,
+        () => kernel.addRoute(r, config.protocol),
+        (e) => known && e instanceof RouteExistsError,
+      );
+      if (err instanceof RouteExistsError) notInstalled(r, HELD_BY_FOREIGN);
       else if (err) notInstalled(r, err.message);
     }
     for (const r of diff.replace) {
@@ -252,6 +262,7 @@ export class RoutesManager {
     op: 'add' | 'replace' | 'delete',
     route: Parameters<typeof describeRoute>[0],
     fn: () => Promise<void>,
+    alreadyReported: (e: unknown) => boolean = () => false,
   ): Promise<Error | undefined> {
     try {
       await fn();
@@ -260,6 +271,7 @@ export class RoutesManager {
     } catch (e) {
       // A route already gone is what a delete wants (someone removed it by hand meanwhile).
       if (op === 'delete' && e instanceof RouteNotFoundError) return undefined;
+      if (alreadyReported(e)) return e as Error;
       return this.fail(`${op} ${describeRoute(route)}`, e);
     }
   }

@@ -103,7 +103,7 @@ t.test('netlink errors are counted and retried, never thrown', async (t) => {
 });
 
 t.test('a foreign route at our key is left alone and reported pending', async (t) => {
-  const { kernel, mgr, ours } = setup();
+  const { kernel, clock, mgr, ours } = setup();
   kernel.install({
     dst: P('198.19.1.0/24'),
     table: 100,
@@ -122,8 +122,15 @@ t.test('a foreign route at our key is left alone and reported pending', async (t
     { route: '198.19.1.0/24 blackhole', reason: 'another route (not ours) holds this destination' },
   ]);
   t.equal(st.errors, 1);
+  clock.advance(30_000);
+  await mgr.reconcileNow();
+  t.equal(kernel.calls.filter((c) => c === 'add 100 198.19.1.0/24 0').length, 3, 'retried every run');
+  t.equal(mgr.status().errors, 1, 'a lasting conflict counts once');
+  kernel.routes.delete('100 198.19.1.0/24 0');
+  await mgr.reconcileNow();
+  t.same(ours(), ['198.19.1.0/24 blackhole'], 'installed once the foreign route is gone');
+  t.same(mgr.status().pending, []);
   await mgr.stop({ removeRoutes: true });
-  t.equal(kernel.routes.get('100 198.19.1.0/24 0')?.protocol, 4, 'stop with removeRoutes spares it too');
 });
 
 t.test('stop with removeRoutes deletes exactly our routes; a delete of a gone route is fine', async (t) => {
