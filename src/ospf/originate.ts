@@ -1,0 +1,108 @@
+/**
+ * What this router originates, as pure functions of interface and neighbor state
+ * (RFC 2328 12.4.1 router-LSA, 12.4.2 network-LSA, 12.4.4 AS-external-LSA).
+ */
+import { formatAddress, type Prefix } from '../net/prefix.js';
+import { LinkType } from './constants.js';
+import type { OspfInterface } from './interface.js';
+import { ipToNum, lengthToMask, numToIp } from './ip.js';
+import type { ExternalLsaBody } from './lsa/external.js';
+import type { NetworkLsaBody } from './lsa/network.js';
+import type { RouterLink, RouterLsaBody } from './lsa/router.js';
+
+/** Router-LSA flags (RFC 2328 A.4.2). */
+const FLAG_E = 0x02;
+
+function subnetLink(iface: OspfInterface): RouterLink {
+  const m = ipToNum(iface.mask);
+  return {
+    linkId: numToIp((ipToNum(iface.address) & m) >>> 0),
+    linkData: iface.mask,
+    type: LinkType.Stub,
+    metric: iface.config.cost,
+  };
+}
+
+/** RFC 2328 12.4.1.1 (point-to-point) and 12.4.1.2 (broadcast) links of one interface. */
+export function interfaceLinks(iface: OspfInterface): RouterLink[] {
+  if (iface.state === 'Down') return [];
+  const links: RouterLink[] = [];
+  if (!iface.broadcast) {
+    for (const n of iface.neighbors.values()) {
+      if (n.state === 'Full') {
+        links.push({
+          linkId: n.routerId,
+          linkData: iface.address,
+          type: LinkType.PointToPoint,
+          metric: iface.config.cost,
+        });
+      }
+    }
+    // Option 1 of 12.4.1.1: the link's subnet as a stub (not for /32 unnumbered-style links).
+    if (iface.mask !== '255.255.255.255') links.push(subnetLink(iface));
+    return links;
+  }
+  // 12.4.1.2: a transit link once fully adjacent to the DR (or DR ourselves with a full neighbor).
+  const full = [...iface.neighbors.values()].filter((n) => n.state === 'Full');
+  const drIsFull = full.some((n) => n.address === iface.dr);
+  const weAreDr = iface.state === 'DR' && full.length > 0;
+  if (iface.state !== 'Waiting' && iface.dr !== '0.0.0.0' && (drIsFull || weAreDr)) {
+    links.push({
+      linkId: iface.dr,
+      linkData: iface.address,
+      type: LinkType.Transit,
+      metric: iface.config.cost,
+    });
+  } else {
+    links.push(subnetLink(iface));
+  }
+  return links;
+}
+
+export function stubLinks(prefixes: readonly Prefix[], metric: number): RouterLink[] {
+  return prefixes
+    .filter((p) => p.family === 4)
+    .map((p) => ({
+      linkId: formatAddress(p.bytes),
+      linkData: lengthToMask(p.length),
+      type: LinkType.Stub,
+      metric,
+    }));
+}
+
+export function routerLsaBody(
+  ifaces: OspfInterface[],
+  stubPrefixes: readonly Prefix[],
+  metric: number,
+  asbr: boolean,
+): RouterLsaBody {
+  const links = ifaces.flatMap(interfaceLinks);
+  const seen = new Set(links.map((l) => `${l.type}/${l.linkId}/${l.linkData}`));
+  for (const l of stubLinks(stubPrefixes, metric)) {
+    const k = `${l.type}/${l.linkId}/${l.linkData}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      links.push(l);
+    }
+  }
+  return { kind: 'router', flags: asbr ? FLAG_E : 0, links };
+}
+
+/** RFC 2328 12.4.2: only the DR with at least one fully adjacent neighbor originates one. */
+export function networkLsaBody(iface: OspfInterface, routerId: string): NetworkLsaBody | undefined {
+  if (!iface.broadcast || iface.state !== 'DR') return undefined;
+  const full = [...iface.neighbors.values()].filter((n) => n.state === 'Full').map((n) => n.routerId);
+  if (full.length === 0) return undefined;
+  return { kind: 'network', mask: iface.mask, routers: [routerId, ...full] };
+}
+
+export function externalLsaBody(p: Prefix, metric: number, metricType: 1 | 2, tag: number): ExternalLsaBody {
+  return {
+    kind: 'external',
+    mask: lengthToMask(p.length),
+    metricType,
+    metric,
+    forwardingAddress: '0.0.0.0',
+    tag,
+  };
+}
