@@ -172,6 +172,7 @@ function overrun(s: AttrDecodeState, seen: Uint8Array, hasLegacyWithdrawn: boole
   ) {
     throw updateError(UpdateSubcode.MalformedAttributeList, `${why}; no NLRI can be located`);
   }
+  s.overran = true;
   withdraw(s, 0, UpdateSubcode.MalformedAttributeList, why);
 }
 
@@ -196,7 +197,8 @@ function finishAs4(s: AttrDecodeState): void {
  * session's to check: the codec does not know the peer type.)
  */
 function checkMandatory(s: AttrDecodeState, seen: Uint8Array, hasLegacyNlri: boolean): void {
-  if (!hasLegacyNlri && !seen[AttrType.MpReachNlri]) return;
+  // After an overrun the unread attributes are unknown, not missing; the UPDATE is withdrawn anyway.
+  if (s.overran || (!hasLegacyNlri && !seen[AttrType.MpReachNlri])) return;
   const missing = (type: number, name: string): void => {
     if (!seen[type]) withdraw(s, type, UpdateSubcode.MissingWellKnownAttribute, `missing ${name}`);
   };

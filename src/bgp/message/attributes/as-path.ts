@@ -6,7 +6,7 @@
 import { AS_TRANS, type AsPathSegment, SegmentType } from '../types.js';
 import { ByteWriter } from '../writer.js';
 
-/** Decodes segments of `width`-octet ASNs; returns the reason text if malformed (RFC 7606 7.2). */
+/** Decodes segments of `width`-octet ASNs; returns the reason text if malformed (RFC 7606 7.2, RFC 7607). */
 export function decodeAsPath(buf: Buffer, off: number, len: number, width: 2 | 4): AsPathSegment[] | string {
   const segments: AsPathSegment[] = [];
   const end = off + len;
@@ -20,7 +20,12 @@ export function decodeAsPath(buf: Buffer, off: number, len: number, width: 2 | 4
     if (n === 0) return 'segment of length zero';
     if (p + n * width > end) return 'segment overruns the attribute';
     const asns = new Array<number>(n);
-    for (let i = 0; i < n; i++, p += width) asns[i] = width === 4 ? buf.readUInt32BE(p) : buf.readUInt16BE(p);
+    for (let i = 0; i < n; i++, p += width) {
+      const asn = width === 4 ? buf.readUInt32BE(p) : buf.readUInt16BE(p);
+      // RFC 7607 2: AS 0 makes the attribute malformed.
+      if (asn === 0) return 'AS 0 in the path (RFC 7607)';
+      asns[i] = asn;
+    }
     segments.push({ type, asns });
   }
   return segments;

@@ -20,6 +20,8 @@ export interface AttrDecodeState {
   /** RFC 6793 4.2.3: kept aside until all attributes are read, then merged. */
   as4Path?: AsPathSegment[];
   as4Aggregator?: { asn: number; address: string };
+  /** The attribute list overran (RFC 7606 4): attributes after that point were not read. */
+  overran?: boolean;
 }
 
 /** RFC 7606 2 "treat-as-withdraw": every NLRI of the UPDATE is handled as withdrawn. */

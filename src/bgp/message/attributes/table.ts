@@ -173,6 +173,9 @@ const SPECS: AttrSpec[] = [
       if (len !== width + 4)
         return discard(s, this.type, UpdateSubcode.AttributeLengthError, `AGGREGATOR of length ${len}`);
       const asn = width === 4 ? buf.readUInt32BE(off) : buf.readUInt16BE(off);
+      // RFC 7607 2: AS 0 in AGGREGATOR is malformed, and RFC 7606 7.7 discards it.
+      if (asn === 0)
+        return discard(s, this.type, UpdateSubcode.OptionalAttributeError, 'AGGREGATOR with AS 0');
       s.attrs.aggregator = { asn, address: formatAddress(buf.subarray(off + width, off + width + 4)) };
     },
     encode(a, ctx) {
@@ -195,7 +198,8 @@ const SPECS: AttrSpec[] = [
       s.attrs.communities = list;
     },
     encode(a) {
-      if (a.communities === undefined) return undefined;
+      // An empty list would be malformed on the wire (RFC 7606 7.8): nothing to send.
+      if (a.communities === undefined || a.communities.length === 0) return undefined;
       const w = new ByteWriter(a.communities.length * 4 + 4);
       for (const c of a.communities) w.bytes(u32(c, 'community'));
       return w.finish();
@@ -256,6 +260,9 @@ const SPECS: AttrSpec[] = [
       }
       if (len !== 8)
         return discard(s, this.type, UpdateSubcode.AttributeLengthError, `AS4_AGGREGATOR of length ${len}`);
+      if (buf.readUInt32BE(off) === 0) {
+        return discard(s, this.type, UpdateSubcode.OptionalAttributeError, 'AS4_AGGREGATOR with AS 0');
+      }
       s.as4Aggregator = {
         asn: buf.readUInt32BE(off),
         address: formatAddress(buf.subarray(off + 4, off + 8)),
@@ -291,7 +298,7 @@ const SPECS: AttrSpec[] = [
       s.attrs.largeCommunities = list;
     },
     encode(a) {
-      if (a.largeCommunities === undefined) return undefined;
+      if (a.largeCommunities === undefined || a.largeCommunities.length === 0) return undefined;
       const w = new ByteWriter(a.largeCommunities.length * 12 + 4);
       for (const c of a.largeCommunities) {
         w.bytes(u32(c.globalAdmin, 'large community')).bytes(u32(c.localData1, 'large community'));
