@@ -46,6 +46,8 @@ export interface RoutesStatus {
   /** Desired routes not (yet) in the kernel, with the reason. */
   readonly pending: { route: string; reason: string }[];
   readonly skipped: Skipped[];
+  /** Kernel changes made since start (adds, replaces, deletes); flat while nothing changes. */
+  readonly changes: number;
   /** Netlink errors since start (failed list/add/replace/delete). */
   readonly errors: number;
   readonly lastError: string | null;
@@ -73,6 +75,7 @@ export class RoutesManager {
   private skipped: Skipped[] = [];
   private skippedText = '';
   private errors = 0;
+  private changes = 0;
   private lastError: string | null = null;
   private reconciles = 0;
   private lastReconcileAt: number | null = null;
@@ -155,6 +158,7 @@ export class RoutesManager {
       programmed: routes.length,
       pending: [...this.pending.values()],
       skipped: [...this.skipped],
+      changes: this.changes,
       errors: this.errors,
       lastError: this.lastError,
       reconciles: this.reconciles,
@@ -266,6 +270,7 @@ export class RoutesManager {
   ): Promise<Error | undefined> {
     try {
       await fn();
+      this.changes++;
       this.log.info({ op, route: describeRoute(route) }, 'route changed');
       return undefined;
     } catch (e) {

@@ -39,7 +39,10 @@ t.test('start programs the desired set; update reconciles by diff', async (t) =>
   ]);
   const st = mgr.status();
   t.equal(st.programmed, 3);
+  t.equal(st.changes, 3);
   t.equal(st.errors, 0);
+  await mgr.reconcileNow();
+  t.equal(mgr.status().changes, 3, 'a reconcile against an unchanged kernel changes nothing');
   t.match(st.skipped, [{ node: 'far' }]);
 
   kernel.calls.length = 0;

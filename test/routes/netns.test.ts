@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { interopGate, Lab, type Namespace, waitFor } from '../../lab/fixture/index.js';
+import { interopGate, Lab, type Namespace, sleep, waitFor } from '../../lab/fixture/index.js';
 import type { RoutesStatus } from '../../src/routes/manager.js';
 
 const TABLE = 1000;
@@ -109,7 +109,7 @@ t.test('RoutesManager programs a namespace kernel by diff', { skip: gate.skip },
 
   const n3 = {
     node: 'n3',
-    addresses: ['198.18.0.3', '2001:db8::3'],
+    addresses: ['198.18.0.3', '2001:db8::3', '2001:db8::13'],
     blocks: ['198.19.3.0/26', '2001:db8:3::/64'],
   };
   const n4 = { node: 'n4', addresses: ['198.18.0.4', '198.18.1.4'], blocks: ['198.19.4.0/26'] };
@@ -123,11 +123,18 @@ t.test('RoutesManager programs a namespace kernel by diff', { skip: gate.skip },
     '198.19.4.0/26 via 198.18.0.4 dev eth0 via 198.18.1.4 dev eth1 proto 176',
     ...foreign,
     '2001:db8:1::/48 blackhole proto 176',
-    '2001:db8:3::/64 via 2001:db8::3 dev eth0 proto 176',
+    '2001:db8:3::/64 via 2001:db8::13 dev eth0 via 2001:db8::3 dev eth0 proto 176',
   ]);
   t.equal(st.programmed, 5);
   t.match(st.pending, [{ route: '198.19.7.0/24 blackhole', reason: /not ours/ }], 'foreign holder reported');
   t.match(st.skipped, [{ node: 'far', block: '198.19.50.0/26' }], 'off-link node skipped');
+
+  // Resyncs that find the kernel as desired change nothing: what we read back (incl. IPv4 and IPv6
+  // RTA_MULTIPATH) parses to exactly what we programmed.
+  await sleep(2500);
+  const quiet = await driver.send({ op: 'status' });
+  t.ok(quiet.reconciles >= st.reconciles + 2, 'resync ran meanwhile');
+  t.equal(quiet.changes, st.changes, 'no churn from resync');
 
   // An input goes away: exactly its routes go.
   st = await driver.send({ op: 'update', announced, peers: [n4, far] });
