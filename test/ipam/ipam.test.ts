@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { type IpamConfig, ipamSchema } from '../../src/config/ipam.js';
 import { Ipam, IpamExhaustedError, IpamPlacementError } from '../../src/ipam/ipam.js';
-import { FileNodeState, MemoryNodeState } from '../../src/ipam/state.js';
+import { FileNodeState, MemoryNodeState, type NodeStateStore } from '../../src/ipam/state.js';
 import { MemoryBlockStore } from '../../src/ipam/store/memory.js';
 import { NodeAliveError } from '../../src/ipam/store/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
