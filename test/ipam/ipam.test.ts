@@ -35,7 +35,7 @@ function open(
   e: Env,
   name: string,
   config = cfg(),
-  state = new MemoryNodeState(),
+  state: NodeStateStore = new MemoryNodeState(),
   labels: Record<string, string> = {},
 ) {
   return Ipam.open({
