@@ -252,6 +252,23 @@ export class Session {
     await Promise.all([...this.closing]);
   }
 
+  /** Closes every connection at once without a NOTIFICATION (after a stop that timed out). */
+  abort(): void {
+    this.running = false;
+    this.idleHold.stop();
+    this.flushWaiters.splice(0).forEach((r) => {
+      r();
+    });
+    this.guard(() => {
+      for (const a of [this.second, this.main]) {
+        if (!a) continue;
+        const sock = a.socket;
+        this.feed(a, { type: 'ManualStop', notification: null });
+        sock?.destroy();
+      }
+    });
+  }
+
   /**
    * Event 8 AutomaticStop, e.g. maximum prefixes (RFC 4486). With `penalty`, the next reconnect
    * waits the full connectRetryTime: back-off resets on Established, and a peer that always

@@ -204,6 +204,8 @@ export class BgpSpeaker {
     });
     await Promise.race([Promise.all(stops), timeout]);
     timer?.cancel();
+    // A peer that stopped reading keeps its socket half-open: cut it.
+    for (const peer of this.peers) if (peer.session.state !== 'Idle') peer.session.abort();
     await this.listener?.close();
   }
 

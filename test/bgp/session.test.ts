@@ -426,3 +426,28 @@ t.test('connect timeout: the ConnectRetryTimer bounds a hanging attempt', async 
   t.equal(r.net.attempts.length, 2);
   t.equal(r.session.state, 'Connect');
 });
+
+t.test('keepalives are not queued behind a large UPDATE dump', async (t) => {
+  const r = rig();
+  await establish(r, 3); // keepalive every second
+  const updates: UpdateMessage[] = [];
+  for (let i = 0; i < 400; i++) {
+    updates.push({
+      type: 2,
+      withdrawn: [],
+      attributes: { origin: 0, asPath: [], nextHop: LOCAL_ID },
+      nlri: [parsePrefix(`10.${i >> 8}.${i & 255}.0/24`)],
+    });
+  }
+  const before = r.peer.received.length;
+  r.session.sendUpdates(updates);
+  await settle(1);
+  t.ok(r.session.queuedUpdates > 0, 'dump still in progress');
+  r.clock.advance(1000);
+  await settle(30);
+  t.equal(r.session.queuedUpdates, 0);
+  const types = r.peer.received.slice(before).map((m) => m.type);
+  const ka = types.indexOf(4);
+  t.ok(ka > 0 && ka < types.length - 1, `KEEPALIVE at ${ka} of ${types.length}, between UPDATEs`);
+  t.equal(types.filter((x) => x === 2).length, 400);
+});
