@@ -74,6 +74,17 @@ export function mergeAs4Path(
       take = 0;
     }
   }
+  // Join the two halves of one AS_SEQUENCE split by the old/new boundary.
+  const last = out[out.length - 1];
+  const first = as4Path[0];
+  if (
+    last?.type === SegmentType.AsSequence &&
+    first?.type === SegmentType.AsSequence &&
+    last.asns.length + first.asns.length <= 255
+  ) {
+    out[out.length - 1] = { type: SegmentType.AsSequence, asns: [...last.asns, ...first.asns] };
+    return out.concat(as4Path.slice(1));
+  }
   return out.concat(as4Path);
 }
 
