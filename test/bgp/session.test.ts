@@ -451,3 +451,32 @@ t.test('keepalives are not queued behind a large UPDATE dump', async (t) => {
   t.ok(ka > 0 && ka < types.length - 1, `KEEPALIVE at ${ka} of ${types.length}, between UPDATEs`);
   t.equal(types.filter((x) => x === 2).length, 400);
 });
+
+t.test('fuzz: random bytes from the peer never escape as exceptions', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const marker = Buffer.alloc(16, 0xff);
+  const message = fc
+    .tuple(fc.integer({ min: 1, max: 6 }), fc.uint8Array({ maxLength: 80 }), fc.boolean())
+    .map(([type, body, honest]) => {
+      const len = honest ? 19 + body.length : (body.length * 7) % 5000;
+      const h = Buffer.alloc(3);
+      h.writeUInt16BE(len & 0xffff, 0);
+      h[2] = type;
+      return Buffer.concat([marker, h, Buffer.from(body)]);
+    });
+  await fc.assert(
+    fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 5 }), async (msgs) => {
+      const r = rig();
+      await establish(r);
+      for (const m of msgs) r.peer.raw(m);
+      await settle();
+      const s = r.session;
+      if (s.lastError?.startsWith('internal error')) return false;
+      // Either still up, or down with a NOTIFICATION that matches a counted malformed message.
+      if (s.state === 'Established') return true;
+      return s.counters.malformed + s.counters.messagesIn.notification + s.counters.notificationsOut > 0;
+    }),
+    { numRuns: 150 },
+  );
+  t.pass('no exception escaped');
+});
