@@ -480,3 +480,33 @@ t.test('fuzz: random bytes from the peer never escape as exceptions', async (t) 
   );
   t.pass('no exception escaped');
 });
+
+t.test('an incoming connection while our connect hangs is adopted', async (t) => {
+  const r = rig({}, {}, false);
+  r.net.answer(PEER, 179, 'hang');
+  r.session.start();
+  await settle();
+  t.equal(r.session.state, 'Connect');
+  const [near, far] = MemoryNetwork.pair({ address: LOCAL_ID, port: 179 }, { address: PEER, port: 50003 });
+  const p = new ScriptedPeer(far);
+  r.session.acceptIncoming(near);
+  await settle();
+  t.equal(r.session.state, 'OpenSent');
+  p.accept({ asn: 65000, id: PEER });
+  await settle();
+  t.equal(r.session.state, 'Established');
+  r.clock.advance(60_000); // past connectRetryTime: the abandoned connect's timer must not dial again
+  await settle();
+  t.equal(r.session.state, 'Established');
+  t.equal(r.net.attempts.length, 1);
+});
+
+t.test('an incoming connection while idle (back-off) is refused', async (t) => {
+  const r = rig({}, {}, false);
+  r.session.start();
+  await settle();
+  t.equal(r.session.state, 'Idle');
+  const [near] = MemoryNetwork.pair({ address: LOCAL_ID, port: 179 }, { address: PEER, port: 50004 });
+  r.session.acceptIncoming(near);
+  t.ok((near as unknown as { isClosed: boolean }).isClosed);
+});

@@ -328,3 +328,77 @@ t.test('status has the DESIGN.md names', async (t) => {
   });
   t.same(JSON.parse(JSON.stringify(s)).peers[0].counters.messagesIn.open, 1);
 });
+
+t.test('two leafs: independent sessions, one going down does not touch the other', async (t) => {
+  const clock = new ManualClock();
+  const net = new MemoryNetwork(NODE);
+  const leafs = new Map<string, ScriptedPeer[]>();
+  for (const addr of ['198.18.0.1', '198.18.1.1']) {
+    leafs.set(addr, []);
+    net.answer(addr, 179, (far) => leafs.get(addr)!.push(new ScriptedPeer(far)));
+  }
+  const speaker = new BgpSpeaker({
+    asn: 65001,
+    routerId: NODE,
+    peers: [
+      bgpPeerSchema.parse({ address: '198.18.0.1', asn: 65000 }),
+      bgpPeerSchema.parse({ address: '198.18.1.1', asn: 65000 }),
+    ],
+    listenPort: 179,
+    clock,
+    logger: silentLogger,
+    transport: net,
+    random: null,
+  });
+  speaker.setDesired([P('198.19.1.0/24')]);
+  await speaker.start();
+  await settle();
+  const [a, b] = [leafs.get('198.18.0.1')![0]!, leafs.get('198.18.1.1')![0]!];
+  a.accept({ asn: 65000, id: '198.18.0.1' });
+  b.accept({ asn: 65000, id: '198.18.1.1' });
+  await settle();
+  t.same(
+    speaker.status().peers.map((p) => p.state),
+    ['Established', 'Established'],
+  );
+  a.send({ type: 3, code: 6, subcode: 2, data: Buffer.alloc(0) });
+  await settle();
+  speaker.setDesired([P('198.19.1.0/24'), P('198.19.2.0/24')]);
+  await settle();
+  t.same(
+    speaker.status().peers.map((p) => [p.state, p.prefixesSent]),
+    [
+      ['Idle', 0],
+      ['Established', 2],
+    ],
+  );
+  t.equal(speaker.status().peers[0]!.lastError, 'peer sent NOTIFICATION Cease / Administrative Shutdown');
+  t.equal(speaker.status().peers[1]!.lastError, null);
+  t.same(seen(b.updates).announced, ['198.19.1.0/24', '198.19.2.0/24']);
+});
+
+t.test('IPv6 session: IPv6 next hop = local address, IPv4 held back', async (t) => {
+  const clock = new ManualClock();
+  const net = new MemoryNetwork(NODE);
+  const peers: ScriptedPeer[] = [];
+  net.answer('2001:db8::1', 179, (far) => peers.push(new ScriptedPeer(far)));
+  const speaker = new BgpSpeaker({
+    asn: 65001,
+    routerId: NODE,
+    peers: [bgpPeerSchema.parse({ address: '2001:db8::1', asn: 65000, localAddress: '2001:db8::2' })],
+    listenPort: 179,
+    clock,
+    logger: silentLogger,
+    transport: net,
+    random: null,
+  });
+  speaker.setDesired([P('198.19.1.0/24'), P('2001:db8:1::/48')]);
+  await speaker.start();
+  await settle();
+  peers[0]!.accept({ asn: 65000, id: '198.18.0.1' });
+  await settle();
+  const u = peers[0]!.updates;
+  t.same(seen(u).announced, ['2001:db8:1::/48']);
+  t.equal(u[0]!.attributes.mpReach?.nextHop, '2001:db8::2');
+  t.equal(speaker.status().peers[0]!.localAddress, '2001:db8::2');
+});
