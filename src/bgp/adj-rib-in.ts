@@ -52,7 +52,14 @@ export class AdjRibIn {
   /** Announced but refused by policy: keys only. */
   private readonly refused = new Set<Key>();
 
-  constructor(private readonly policy: AcceptPolicy) {}
+  /**
+   * `localAsn`: routes whose AS_PATH already holds it are looped (RFC 4271 9.1.2) and never
+   * stored, whatever the policy (a leaf may send our own prefixes back).
+   */
+  constructor(
+    private readonly policy: AcceptPolicy,
+    private readonly localAsn?: number,
+  ) {}
 
   /** Prefixes the peer announces now, before policy. */
   get received(): number {
@@ -91,10 +98,12 @@ export class AdjRibIn {
       ...(a.med !== undefined ? { med: a.med } : {}),
       ...(a.origin !== undefined ? { origin: a.origin } : {}),
     };
+    const looped =
+      this.localAsn !== undefined && (a.asPath ?? []).some((seg) => seg.asns.includes(this.localAsn!));
     const add = (p: Prefix, attrs: RouteAttributes): void => {
       const k = key(p);
       announced++;
-      if (accepts(this.policy, p)) {
+      if (!looped && accepts(this.policy, p)) {
         this.refused.delete(k);
         this.accepted.set(k, attrs);
       } else {

@@ -97,8 +97,11 @@ class Peer {
   /** Families already logged as unsendable in this session, so the log says it once. */
   readonly warned = new Set<string>();
 
-  constructor(readonly config: BgpPeerConfig) {
-    this.ribIn = new AdjRibIn(config.accept);
+  constructor(
+    readonly config: BgpPeerConfig,
+    localAsn: number,
+  ) {
+    this.ribIn = new AdjRibIn(config.accept, localAsn);
   }
 }
 
@@ -116,7 +119,7 @@ export class BgpSpeaker {
     this.log = opts.logger;
     const families = [IPV4_UNICAST, IPV6_UNICAST];
     for (const cfg of opts.peers) {
-      const peer = new Peer(cfg);
+      const peer = new Peer(cfg, opts.asn);
       peer.session = new Session({
         peer: cfg,
         local: { asn: opts.asn, routerId: opts.routerId, holdTime: cfg.holdTime, families },

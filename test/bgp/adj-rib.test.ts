@@ -150,3 +150,24 @@ t.test('accept policy', async (t) => {
     ],
   );
 });
+
+t.test('routes with our own ASN in the AS_PATH are counted but never stored (RFC 4271 9.1.2)', async (t) => {
+  const rib = new AdjRibIn('all', 65001);
+  rib.apply({
+    type: 2,
+    withdrawn: [],
+    attributes: { origin: 0, asPath: [{ type: 2, asns: [65000, 65001] }], nextHop: '198.18.0.1' },
+    nlri: [parsePrefix('198.19.1.0/24')],
+  });
+  rib.apply({
+    type: 2,
+    withdrawn: [],
+    attributes: { origin: 0, asPath: [{ type: 2, asns: [65000] }], nextHop: '198.18.0.1' },
+    nlri: [parsePrefix('198.19.2.0/24')],
+  });
+  t.equal(rib.received, 2);
+  t.same(
+    rib.routes().map((r) => formatPrefix(r.prefix)),
+    ['198.19.2.0/24'],
+  );
+});
