@@ -4,10 +4,14 @@
  */
 import type { ConnectedPrefix } from './desired.js';
 import type { KernelRoute, Route } from './route.js';
+import type { KernelRule, Rule } from './rule.js';
 
 export interface RouteKernel {
-  /** Routes of both families in `table` tagged with `protocol` (never anyone else's). */
-  listRoutes(table: number, protocol: number): Promise<KernelRoute[]>;
+  /**
+   * Routes of both families tagged with `protocol`, from every table (never anyone else's). All
+   * tables, so routes left in a table a changed config no longer names are still found and removed.
+   */
+  listRoutes(protocol: number): Promise<KernelRoute[]>;
   /** This node's addresses with their connected prefixes (host-scope addresses left out). */
   listConnected(): Promise<ConnectedPrefix[]>;
   /** Creates the route; rejects with RouteExistsError if any route (ours or not) holds its key. */
@@ -16,5 +20,11 @@ export interface RouteKernel {
   replaceRoute(route: Route, protocol: number): Promise<void>;
   /** Deletes the route only if it carries `protocol`; RouteNotFoundError if it is gone. */
   deleteRoute(route: Pick<KernelRoute, 'dst' | 'table' | 'metric' | 'kind'>, protocol: number): Promise<void>;
+  /** Policy rules of both families tagged with `protocol`. */
+  listRules(protocol: number): Promise<KernelRule[]>;
+  /** RouteExistsError if an identical rule exists. */
+  addRule(rule: Rule, protocol: number): Promise<void>;
+  /** Deletes the rule only if it carries `protocol`; RouteNotFoundError if it is gone. */
+  deleteRule(rule: Rule, protocol: number): Promise<void>;
   close(): void;
 }

@@ -11,12 +11,14 @@
 import type { RoutesConfig } from '../config/routes.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import type { Prefix } from '../net/prefix.js';
+import { type Prefix, parsePrefix } from '../net/prefix.js';
 import { type DesiredRoutes, desiredRoutes, type PeerNode, type Skipped } from './desired.js';
 import type { RouteKernel } from './kernel.js';
 import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.js';
 import { diffRoutes } from './reconcile.js';
-import { describeRoute, type Route, routeKey } from './route.js';
+import { describeRoute, type KernelRoute, type Route, routeKey } from './route.js';
+import { describeRule, diffRules, type KernelRule, type Rule, ruleKey } from './rule.js';
+import { type VlanPolicy, type VlanSpec, vlanPolicy } from './vlan.js';
 
 const HELD_BY_FOREIGN = 'another route (not ours) holds this destination';
 
@@ -42,6 +44,10 @@ export interface RoutesStatus {
   readonly protocol: number;
   /** Routes in the kernel that match the desired set, e.g. "198.19.1.0/24 blackhole". */
   readonly routes: string[];
+  /** Policy rules in the kernel (VLAN mode), e.g. "1000 from 198.19.0.0/20 lookup 110". */
+  readonly rules: string[];
+  /** VLANs (or families of them) left unprogrammed, with the reason. */
+  readonly vlanIssues: string[];
   readonly programmed: number;
   /** Desired routes not (yet) in the kernel, with the reason. */
   readonly pending: { route: string; reason: string }[];
@@ -71,6 +77,9 @@ export class RoutesManager {
   private dirty = false;
 
   private installed = new Map<string, Route>();
+  private rules = new Map<string, Rule>();
+  private vlanIssues: string[] = [];
+  private readonly vlans: VlanSpec[];
   private pending = new Map<string, { route: string; reason: string }>();
   private skipped: Skipped[] = [];
   private skippedText = '';
@@ -86,6 +95,14 @@ export class RoutesManager {
     this.clock = opts.clock;
     this.kernel = opts.kernel;
     this.ownsKernel = opts.kernel === undefined;
+    this.vlans = this.config.vlans.map((v, i) => ({
+      interface: v.interface,
+      gateway: v.gateway,
+      gateway6: v.gateway6,
+      networks: v.networks.map((n) => parsePrefix(n)),
+      table: v.table,
+      priority: v.priority ?? 1000 + i,
+    }));
   }
 
   /** Replaces the inputs; reconciles soon when started. */
@@ -108,8 +125,9 @@ export class RoutesManager {
   }
 
   /**
-   * Stops the timer and waits for a run in flight. With `removeRoutes`, deletes every route of our
-   * protocol in our table (whatever the inputs say), so a node leaving the cluster leaves nothing.
+   * Stops the timer and waits for a run in flight. With `removeRoutes`, deletes every rule and route
+   * of our protocol, in any table (whatever the inputs say), so a node leaving the cluster leaves
+   * nothing behind.
    */
   async stop(opts: { removeRoutes: boolean }): Promise<void> {
     if (!this.running) return;
@@ -121,13 +139,20 @@ export class RoutesManager {
     const kernel = this.kernel;
     if (!kernel) return;
     if (opts.removeRoutes) {
+      const proto = this.config.protocol;
       try {
-        const ours = await kernel.listRoutes(this.config.table, this.config.protocol);
-        for (const r of ours)
-          await this.apply('delete', r, () => kernel.deleteRoute(r, this.config.protocol));
+        // Rules first: a rule left pointing at an emptied VLAN table would let its traffic fall
+        // through to the main table, across VLANs.
+        for (const r of await kernel.listRules(proto)) {
+          await this.apply('delete', describeRule(r), () => kernel.deleteRule(r, proto));
+        }
+        this.rules.clear();
+        for (const r of await kernel.listRoutes(proto)) {
+          await this.apply('delete', describeRoute(r), () => kernel.deleteRoute(r, proto));
+        }
         this.installed.clear();
       } catch (e) {
-        this.fail('list routes', e);
+        this.fail('list routes and rules', e);
       }
     }
     if (this.ownsKernel) {
@@ -157,6 +182,8 @@ export class RoutesManager {
       routes,
       programmed: routes.length,
       pending: [...this.pending.values()],
+      rules: [...this.rules.values()].map(describeRule),
+      vlanIssues: [...this.vlanIssues],
       skipped: [...this.skipped],
       changes: this.changes,
       errors: this.errors,
@@ -203,11 +230,16 @@ export class RoutesManager {
     const kernel = this.kernel;
     if (!kernel) return;
     const { config } = this;
+    const proto = config.protocol;
     let desired: DesiredRoutes;
-    let current: Awaited<ReturnType<RouteKernel['listRoutes']>>;
+    let policy: VlanPolicy;
+    let current: KernelRoute[];
+    let currentRules: KernelRule[];
     try {
-      current = await kernel.listRoutes(config.table, config.protocol);
-      const connected = config.mode === 'layer2' ? await kernel.listConnected() : [];
+      current = await kernel.listRoutes(proto);
+      currentRules = await kernel.listRules(proto);
+      const needLinks = config.mode === 'layer2' || config.vlans.length > 0;
+      const connected = needLinks ? await kernel.listConnected() : [];
       desired = desiredRoutes({
         announced: this.input.announced,
         peers: this.input.peers,
@@ -220,42 +252,74 @@ export class RoutesManager {
           interfaces: config.interfaces,
         },
       });
+      policy = vlanPolicy({
+        vlans: this.vlans,
+        announced: this.input.announced,
+        peers: this.input.peers,
+        connected,
+        mode: config.mode,
+        metric: config.metric,
+      });
     } catch (e) {
       this.fail('read kernel state', e);
       return;
     }
-    this.noteSkipped(desired.skipped);
+    this.noteSkipped(desired.skipped, policy.issues);
 
-    const diff = diffRoutes(desired.routes, current, config.protocol);
+    const wanted = [...desired.routes, ...policy.routes];
+    const diff = diffRoutes(wanted, current, proto);
+    const ruleDiff = diffRules(policy.rules, currentRules, proto);
     const installed = new Map<string, Route>();
-    for (const r of desired.routes) installed.set(routeKey(r), r);
+    for (const r of wanted) installed.set(routeKey(r), r);
     const pending = new Map<string, { route: string; reason: string }>();
-    const notInstalled = (r: Route, reason: string): void => {
-      installed.delete(routeKey(r));
-      pending.set(routeKey(r), { route: describeRoute(r), reason });
+    const notInstalled = (key: string, what: string, reason: string): void => {
+      installed.delete(key);
+      rules.delete(key);
+      pending.set(key, { route: what, reason });
     };
+    const rules = new Map<string, Rule>();
+    for (const r of policy.rules) rules.set(ruleKey(r), r);
 
+    // Order: rules that go are removed before anything else, and new rules are added only after
+    // their tables are filled, so no packet meets a rule whose table is (still or already) empty.
+    for (const r of ruleDiff.remove) {
+      await this.apply('delete', describeRule(r), () => kernel.deleteRule(r, proto));
+    }
     for (const r of diff.add) {
       // A foreign route holding our key stays until its owner removes it; we retry every run but
       // count and log the conflict once, not once per resync.
-      const known = this.pending.get(routeKey(r))?.reason === HELD_BY_FOREIGN;
+      const key = routeKey(r);
+      const known = this.pending.get(key)?.reason === HELD_BY_FOREIGN;
       const err = await this.apply(
         'add',
-        r,
-        () => kernel.addRoute(r, config.protocol),
+        describeRoute(r),
+        () => kernel.addRoute(r, proto),
         (e) => known && e instanceof RouteExistsError,
       );
-      if (err instanceof RouteExistsError) notInstalled(r, HELD_BY_FOREIGN);
-      else if (err) notInstalled(r, err.message);
+      if (err instanceof RouteExistsError) notInstalled(key, describeRoute(r), HELD_BY_FOREIGN);
+      else if (err) notInstalled(key, describeRoute(r), err.message);
     }
     for (const r of diff.replace) {
-      const err = await this.apply('replace', r, () => kernel.replaceRoute(r, config.protocol));
-      if (err) notInstalled(r, err.message);
+      const err = await this.apply('replace', describeRoute(r), () => kernel.replaceRoute(r, proto));
+      if (err) notInstalled(routeKey(r), describeRoute(r), err.message);
+    }
+    for (const r of ruleDiff.add) {
+      const key = ruleKey(r);
+      const known = this.pending.get(key)?.reason === HELD_BY_FOREIGN;
+      const err = await this.apply(
+        'add',
+        describeRule(r),
+        () => kernel.addRule(r, proto),
+        (e) => known && e instanceof RouteExistsError,
+      );
+      if (err instanceof RouteExistsError) notInstalled(key, describeRule(r), HELD_BY_FOREIGN);
+      else if (err) notInstalled(key, describeRule(r), err.message);
     }
     for (const r of diff.remove) {
-      await this.apply('delete', r, () => kernel.deleteRoute(r, config.protocol));
+      await this.apply('delete', describeRoute(r), () => kernel.deleteRoute(r, proto));
     }
     this.installed = installed;
+    this.rules = rules;
     this.pending = pending;
     this.reconciles++;
     this.lastReconcileAt = this.clock.now();
@@ -264,20 +328,20 @@ export class RoutesManager {
   /** Runs one kernel change; returns the error (already counted and logged) or undefined. */
   private async apply(
     op: 'add' | 'replace' | 'delete',
-    route: Parameters<typeof describeRoute>[0],
+    what: string,
     fn: () => Promise<void>,
     alreadyReported: (e: unknown) => boolean = () => false,
   ): Promise<Error | undefined> {
     try {
       await fn();
       this.changes++;
-      this.log.info({ op, route: describeRoute(route) }, 'route changed');
+      this.log.info({ op, what }, 'kernel changed');
       return undefined;
     } catch (e) {
       // A route already gone is what a delete wants (someone removed it by hand meanwhile).
       if (op === 'delete' && e instanceof RouteNotFoundError) return undefined;
       if (alreadyReported(e)) return e as Error;
-      return this.fail(`${op} ${describeRoute(route)}`, e);
+      return this.fail(`${op} ${what}`, e);
     }
   }
 
@@ -289,10 +353,13 @@ export class RoutesManager {
     return err;
   }
 
-  private noteSkipped(skipped: Skipped[]): void {
+  private noteSkipped(skipped: Skipped[], vlanIssues: string[]): void {
     this.skipped = skipped;
-    const text = JSON.stringify(skipped);
-    if (text !== this.skippedText && skipped.length > 0) this.log.info({ skipped }, 'peers without routes');
+    this.vlanIssues = vlanIssues;
+    const text = JSON.stringify([skipped, vlanIssues]);
+    if (text !== this.skippedText && (skipped.length > 0 || vlanIssues.length > 0)) {
+      this.log.info({ skipped, vlanIssues }, 'routes not programmed');
+    }
     this.skippedText = text;
   }
 }

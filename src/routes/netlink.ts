@@ -3,6 +3,8 @@
  * route model (route.ts) and rtmsg + attributes, and turns the package's untyped
  * `Error("Request rejected: EEXIST")` (it sets no `.code`, node-platform.md §3) into typed errors.
  *
+ * Policy rules (rule.ts) go through the same socket: fib_rule_hdr + FRA_* attributes.
+ *
  * Tables above 255 do not fit rtm_table (u8): the id goes in RTA_TABLE and rtm_table says
  * RT_TABLE_COMPAT (252), as iproute2 does. The protocol tag is passed on delete too, so the kernel
  * itself refuses to delete a route that is not ours (IPv4 fib_table_delete, IPv6 ip6_route_del
@@ -14,6 +16,7 @@ import type { ConnectedPrefix } from './desired.js';
 import type { RouteKernel } from './kernel.js';
 import { decodeMultipath, encodeMultipath, RTNH_F_ONLINK } from './multipath.js';
 import type { KernelRoute, NextHop, Route } from './route.js';
+import type { KernelRule, Rule } from './rule.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -69,8 +72,15 @@ export function routeMessage(
   return { data, attrs };
 }
 
+const KIND_TYPE: Record<KernelRoute['kind'], rt.RouteType> = {
+  blackhole: rt.RouteType.BLACKHOLE,
+  unicast: rt.RouteType.UNICAST,
+  throw: rt.RouteType.THROW,
+  other: rt.RouteType.UNSPEC,
+};
+
 function programMessage(route: Route, protocol: number) {
-  const type = route.kind === 'blackhole' ? rt.RouteType.BLACKHOLE : rt.RouteType.UNICAST;
+  const type = KIND_TYPE[route.kind];
   const { data, attrs } = routeMessage(route, protocol, type);
   if (route.kind === 'unicast') {
     if (route.nexthops.length === 0) throw new Error(`unicast route ${route.dst.length} without next hop`);
@@ -84,6 +94,36 @@ function programMessage(route: Route, protocol: number) {
     }
   }
   return { data, attrs };
+}
+
+/** fib_rule_hdr + attributes for "from SRC lookup TABLE" at a preference, tagged with FRA_PROTOCOL. */
+export function ruleMessage(rule: Rule, protocol: number) {
+  const data: rt.Rule = {
+    family: familyCode(rule.src),
+    srcLen: rule.src.length,
+    table: rule.table < 256 ? rule.table : RT_TABLE_COMPAT,
+    action: rt.RuleAction.toTbl,
+  };
+  const attrs: rt.RuleAttrs = { priority: rule.priority, table: rule.table, protocol };
+  if (rule.src.length > 0) attrs.src = rule.src.bytes;
+  return { data, attrs };
+}
+
+/** Reads one dumped rule; undefined for rules podroute never writes (other actions, selectors). */
+export function parseKernelRule(msg: rt.RuleMessage): KernelRule | undefined {
+  const { data, attrs } = msg;
+  const family = data.family === AF_INET ? 4 : data.family === AF_INET6 ? 6 : undefined;
+  if (family === undefined) return undefined;
+  if (enumNumber(rt.RuleAction, data.action) !== rt.RuleAction.toTbl) return undefined;
+  const srcBytes = attrs.src ?? Buffer.alloc(family === 4 ? 4 : 16);
+  const srcLen = data.srcLen ?? 0;
+  if (srcBytes.length * 8 !== addressBits(family) || srcLen > addressBits(family)) return undefined;
+  return {
+    priority: attrs.priority ?? 0,
+    src: makePrefix(srcBytes, srcLen),
+    table: attrs.table ?? data.table ?? 0,
+    protocol: attrs.protocol ?? 0,
+  };
 }
 
 /** Reads one dumped route into the model; undefined for cache clones and other noise. */
@@ -131,7 +171,7 @@ export class NetlinkKernel implements RouteKernel {
     this.sock = sock ?? createRtNetlink();
   }
 
-  async listRoutes(table: number, protocol: number): Promise<KernelRoute[]> {
+  async listRoutes(protocol: number): Promise<KernelRoute[]> {
     const out: KernelRoute[] = [];
     for (const family of [AF_INET, AF_INET6]) {
       let msgs: rt.RouteMessage[];
@@ -145,7 +185,7 @@ export class NetlinkKernel implements RouteKernel {
       }
       for (const m of msgs) {
         const r = parseKernelRoute(m);
-        if (r && r.table === table && r.protocol === protocol) out.push(r);
+        if (r && r.protocol === protocol) out.push(r);
       }
     }
     return out;
@@ -209,17 +249,51 @@ export class NetlinkKernel implements RouteKernel {
     route: Pick<KernelRoute, 'dst' | 'table' | 'metric' | 'kind'>,
     protocol: number,
   ): Promise<void> {
-    const type =
-      route.kind === 'blackhole'
-        ? rt.RouteType.BLACKHOLE
-        : route.kind === 'unicast'
-          ? rt.RouteType.UNICAST
-          : rt.RouteType.UNSPEC;
-    const { data, attrs } = routeMessage(route, protocol, type);
+    const { data, attrs } = routeMessage(route, protocol, KIND_TYPE[route.kind]);
     try {
       await this.sock.delRoute(data, attrs, { timeout: REQUEST_TIMEOUT_MS });
     } catch (e) {
       throw translateNetlinkError(e, 'delete route');
+    }
+  }
+
+  async listRules(protocol: number): Promise<KernelRule[]> {
+    const out: KernelRule[] = [];
+    for (const family of [AF_INET, AF_INET6]) {
+      let msgs: rt.RuleMessage[];
+      try {
+        msgs = await this.sock.getRules({ family }, undefined, { timeout: REQUEST_TIMEOUT_MS });
+      } catch (e) {
+        const err = translateNetlinkError(e, 'list rules');
+        if (err instanceof NetlinkError && err.code === 'EAFNOSUPPORT') continue;
+        throw err;
+      }
+      for (const m of msgs) {
+        const r = parseKernelRule(m);
+        if (r && r.protocol === protocol) out.push(r);
+      }
+    }
+    return out;
+  }
+
+  async addRule(rule: Rule, protocol: number): Promise<void> {
+    const { data, attrs } = ruleMessage(rule, protocol);
+    try {
+      await this.sock.newRule(data, attrs, {
+        flags: FlagsNew.CREATE | FlagsNew.EXCL,
+        timeout: REQUEST_TIMEOUT_MS,
+      });
+    } catch (e) {
+      throw translateNetlinkError(e, 'add rule');
+    }
+  }
+
+  async deleteRule(rule: Rule, protocol: number): Promise<void> {
+    const { data, attrs } = ruleMessage(rule, protocol);
+    try {
+      await this.sock.delRule(data, attrs, { timeout: REQUEST_TIMEOUT_MS });
+    } catch (e) {
+      throw translateNetlinkError(e, 'delete rule');
     }
   }
 

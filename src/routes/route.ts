@@ -17,14 +17,19 @@ export interface NextHop {
   readonly onlink?: boolean;
 }
 
-export type RouteKind = 'blackhole' | 'unicast';
+/**
+ * blackhole: drop. unicast: forward via next hops. throw: end the lookup in this table and let the
+ * next ip rule decide (RTN_THROW), which the VLAN policy tables use to hand some destinations back
+ * to the main table.
+ */
+export type RouteKind = 'blackhole' | 'unicast' | 'throw';
 
 export interface Route {
   readonly dst: Prefix;
   readonly table: number;
   readonly metric: number;
   readonly kind: RouteKind;
-  /** Empty for a blackhole; one entry for a plain gateway route; two or more = ECMP (RTA_MULTIPATH). */
+  /** Empty unless unicast; one entry for a plain gateway route; two or more = ECMP (RTA_MULTIPATH). */
   readonly nexthops: readonly NextHop[];
 }
 
@@ -63,7 +68,7 @@ export function sameForwarding(
   b: Pick<Route, 'kind' | 'nexthops'>,
 ): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'blackhole') return true;
+  if (a.kind !== 'unicast') return true;
   if (a.nexthops.length !== b.nexthops.length) return false;
   const x = sortNextHops(a.nexthops);
   const y = sortNextHops(b.nexthops);

@@ -16,6 +16,7 @@ t.test('defaults', async (t) => {
     protocol: DEFAULT_ROUTE_PROTOCOL,
     metric: 0,
     resyncInterval: 30,
+    vlans: [],
   });
   t.equal(DEFAULT_ROUTE_PROTOCOL, 176);
   const whole = configSchema.parse({ routes: { mode: 'layer2', table: 1000 } });

@@ -7,9 +7,12 @@ import type { ConnectedPrefix } from '../../src/routes/desired.js';
 import type { RouteKernel } from '../../src/routes/kernel.js';
 import { RouteExistsError, RouteNotFoundError, translateNetlinkError } from '../../src/routes/netlink.js';
 import { compareRoute, type KernelRoute, type Route, routeKey } from '../../src/routes/route.js';
+import { type KernelRule, type Rule, ruleKey } from '../../src/routes/rule.js';
 
 export class FakeKernel implements RouteKernel {
   readonly routes = new Map<string, KernelRoute>();
+  /** Rules by key; the fake holds one rule per key (the kernel allows duplicates without EXCL). */
+  readonly rules = new Map<string, KernelRule>();
   connected: ConnectedPrefix[] = [];
   /** Next calls of these operations throw `Request rejected: <errno>` (consumed one per call). */
   failNext: { op: 'list' | 'add' | 'replace' | 'delete'; errno: string }[] = [];
@@ -32,10 +35,29 @@ export class FakeKernel implements RouteKernel {
     throw translateNetlinkError(new Error(`Request rejected: ${f!.errno}`), what);
   }
 
-  async listRoutes(table: number, protocol: number): Promise<KernelRoute[]> {
+  async listRoutes(protocol: number): Promise<KernelRoute[]> {
     this.calls.push('list');
     this.injected('list', 'list routes');
-    return [...this.routes.values()].filter((r) => r.table === table && r.protocol === protocol);
+    return [...this.routes.values()].filter((r) => r.protocol === protocol);
+  }
+
+  async listRules(protocol: number): Promise<KernelRule[]> {
+    return [...this.rules.values()].filter((r) => r.protocol === protocol);
+  }
+
+  async addRule(rule: Rule, protocol: number): Promise<void> {
+    this.calls.push(`add rule ${ruleKey(rule)}`);
+    this.injected('add', 'add rule');
+    if (this.rules.has(ruleKey(rule))) throw new RouteExistsError('EEXIST', 'add rule');
+    this.rules.set(ruleKey(rule), { ...rule, protocol });
+  }
+
+  async deleteRule(rule: Rule, protocol: number): Promise<void> {
+    this.calls.push(`delete rule ${ruleKey(rule)}`);
+    this.injected('delete', 'delete rule');
+    const have = this.rules.get(ruleKey(rule));
+    if (!have || have.protocol !== protocol) throw new RouteNotFoundError('ENOENT', 'delete rule');
+    this.rules.delete(ruleKey(rule));
   }
 
   async listConnected(): Promise<ConnectedPrefix[]> {

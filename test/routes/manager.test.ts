@@ -136,47 +136,54 @@ t.test('a foreign route at our key is left alone and reported pending', async (t
   await mgr.stop({ removeRoutes: true });
 });
 
-t.test('stop with removeRoutes deletes exactly our routes; a delete of a gone route is fine', async (t) => {
-  const { kernel, mgr, ours } = setup();
-  kernel.install({
-    dst: P('198.19.9.0/24'),
-    table: 100,
-    metric: 0,
-    kind: 'blackhole',
-    nexthops: [],
-    protocol: 186,
-  });
-  kernel.install({
-    dst: P('198.19.8.0/24'),
-    table: 254,
-    metric: 0,
-    kind: 'blackhole',
-    nexthops: [],
-    protocol: 176,
-  });
-  mgr.update({ announced: [P('198.19.1.0/24'), P('2001:db8:1::/48')], peers });
-  await mgr.start();
-  t.equal(ours().length, 5);
-  // Someone deletes a route by hand between our dump and our delete: the kernel says ESRCH.
-  const realDelete = kernel.deleteRoute.bind(kernel);
-  let raced = false;
-  kernel.deleteRoute = async (r, proto) => {
-    if (!raced) {
-      raced = true;
-      kernel.routes.delete(routeKey(r));
-    }
-    return realDelete(r, proto);
-  };
-  await mgr.stop({ removeRoutes: true });
-  t.ok(raced);
-  t.same(
-    [...kernel.routes.values()].map((r) => `${r.table} ${describeRoute(r)} ${r.protocol}`).sort(),
-    ['100 198.19.9.0/24 blackhole 186', '254 198.19.8.0/24 blackhole 176'],
-    'other protocols and other tables survive',
-  );
-  t.equal(mgr.status().errors, 0, 'ESRCH on delete is not an error');
-  t.equal(mgr.status().programmed, 0);
-});
+t.test(
+  'stop with removeRoutes deletes exactly our routes, in every table; a gone route is fine',
+  async (t) => {
+    const { kernel, mgr, ours } = setup();
+    kernel.install({
+      dst: P('198.19.9.0/24'),
+      table: 100,
+      metric: 0,
+      kind: 'blackhole',
+      nexthops: [],
+      protocol: 186,
+    });
+    kernel.install({
+      dst: P('198.19.8.0/24'),
+      table: 254,
+      metric: 0,
+      kind: 'blackhole',
+      nexthops: [],
+      protocol: 176,
+    });
+    mgr.update({ announced: [P('198.19.1.0/24'), P('2001:db8:1::/48')], peers });
+    await mgr.start();
+    t.equal(ours().length, 4);
+    t.notOk(
+      kernel.routes.has('254 198.19.8.0/24 0'),
+      'a route of ours in a table the config no longer uses is cleaned up',
+    );
+    // Someone deletes a route by hand between our dump and our delete: the kernel says ESRCH.
+    const realDelete = kernel.deleteRoute.bind(kernel);
+    let raced = false;
+    kernel.deleteRoute = async (r, proto) => {
+      if (!raced) {
+        raced = true;
+        kernel.routes.delete(routeKey(r));
+      }
+      return realDelete(r, proto);
+    };
+    await mgr.stop({ removeRoutes: true });
+    t.ok(raced);
+    t.same(
+      [...kernel.routes.values()].map((r) => `${r.table} ${describeRoute(r)} ${r.protocol}`).sort(),
+      ['100 198.19.9.0/24 blackhole 186'],
+      'other protocols survive',
+    );
+    t.equal(mgr.status().errors, 0, 'ESRCH on delete is not an error');
+    t.equal(mgr.status().programmed, 0);
+  },
+);
 
 t.test('manage: false never touches the kernel', async (t) => {
   const { kernel, mgr } = setup({ manage: false });

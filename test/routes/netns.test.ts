@@ -9,7 +9,11 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { interopGate, Lab, type Namespace, sleep, waitFor } from '../../lab/fixture/index.js';
+// The fixture's own modules rather than its index, which pulls in every router and the daemon.
+import { interopGate } from '../../lab/fixture/gate.js';
+import { Lab } from '../../lab/fixture/lab.js';
+import type { Namespace } from '../../lab/fixture/namespace.js';
+import { sleep, waitFor } from '../../lab/fixture/wait.js';
 import type { RoutesStatus } from '../../src/routes/manager.js';
 
 const TABLE = 1000;
