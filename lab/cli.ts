@@ -15,7 +15,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { destroyLabState, Lab, type LabState, REPO_ROOT, run } from './fixture/index.js';
+import { daemonEnv, destroyLabState, Lab, type LabState, REPO_ROOT, run } from './fixture/index.js';
 import {
   buildTopology,
   loadTopology,
@@ -210,6 +210,7 @@ async function status(arg: string | undefined, opts: { json: boolean }): Promise
         const r = await run(bin, ['status', ...(opts.json ? ['--json'] : []), '--socket', n.socket], {
           allowFail: true,
           timeoutMs: 10_000,
+          env: daemonEnv(),
         });
         if (r.code !== 0) rc = 1;
         if (opts.json) {
