@@ -3,7 +3,7 @@
  * many bits. Used for the legacy Withdrawn Routes and NLRI fields and inside MP_(UN)REACH_NLRI.
  *
  * This is the full-table hot path, so decoding validates in one pass, then copies every prefix's
- * bytes into a single zeroed buffer per field and hands out views of it: one allocation per field
+ * bytes into a single buffer per field and hands out views of it: one allocation per field
  * plus one view and one Prefix object per prefix, no per-byte slicing, and no reference kept to
  * the (possibly large) input buffer.
  */
@@ -25,13 +25,15 @@ export function decodePrefixes(buf: Buffer, start: number, end: number, family: 
   }
   const out: Prefix[] = new Array(count);
   if (count === 0) return out;
-  const store = Buffer.alloc(count * size);
+  // allocUnsafe takes small sizes from Node's shared pool; every byte is written below.
+  const store = Buffer.allocUnsafe(count * size);
   let p = start;
   for (let i = 0; i < count; i++) {
     const bits = buf[p]!;
     const n = (bits + 7) >> 3;
     const at = i * size;
     for (let k = 0; k < n; k++) store[at + k] = buf[p + 1 + k]!;
+    for (let k = n; k < size; k++) store[at + k] = 0;
     // Trailing bits past the length are irrelevant (RFC 4271 4.3): zero them, as Prefix requires.
     if (bits & 7) store[at + n - 1] = store[at + n - 1]! & (0xff << (8 - (bits & 7)));
     out[i] = { family, bytes: store.subarray(at, at + size), length: bits };

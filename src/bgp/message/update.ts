@@ -89,6 +89,9 @@ export function decodeUpdate(buf: Buffer, ctx: CodecContext): UpdateMessage {
   return s.notes.length > 0 ? { ...msg, errors: s.notes } : msg;
 }
 
+/** Which attribute types one UPDATE holds; reused, as decoding is synchronous. */
+const SEEN = new Uint8Array(256);
+
 /** Reads the path attributes in buf[start, end); returns which type codes were present. */
 function decodeAttributes(
   s: AttrDecodeState,
@@ -97,7 +100,7 @@ function decodeAttributes(
   end: number,
   hasLegacyWithdrawn: boolean,
 ): Uint8Array {
-  const seen = new Uint8Array(256);
+  const seen = SEEN.fill(0);
   let off = start;
   while (off < end) {
     const flags = buf[off]!;
@@ -113,7 +116,7 @@ function decodeAttributes(
       overrun(s, seen, hasLegacyWithdrawn, `attribute ${type} of length ${len} overruns the attributes`);
       break;
     }
-    const attribute = buf.subarray(off, valueAt + len);
+    const attrStart = off;
     off = valueAt + len;
 
     if (seen[type]) {
@@ -132,7 +135,7 @@ function decodeAttributes(
         throw updateError(
           UpdateSubcode.UnrecognizedWellKnownAttribute,
           `unrecognized well-known attribute ${type}`,
-          Buffer.from(attribute),
+          Buffer.from(buf.subarray(attrStart, off)),
         );
       }
       // RFC 4271 5: unrecognized optional transitive attributes are passed on, non-transitive
@@ -141,7 +144,7 @@ function decodeAttributes(
         s.unknown.push({
           flags: flags & ~AttrFlag.ExtendedLength,
           type,
-          value: Buffer.from(attribute.subarray(headLen)),
+          value: Buffer.from(buf.subarray(valueAt, off)),
         });
       }
       continue;
@@ -152,7 +155,7 @@ function decodeAttributes(
       withdraw(s, type, UpdateSubcode.AttributeFlagsError, `${spec.name} with flags 0x${flags.toString(16)}`);
       if (type !== AttrType.MpReachNlri && type !== AttrType.MpUnreachNlri) continue;
     }
-    spec.decode(s, buf, valueAt, len, attribute);
+    spec.decode(s, buf, valueAt, len, attrStart);
   }
   return seen;
 }
@@ -199,12 +202,13 @@ function finishAs4(s: AttrDecodeState): void {
 function checkMandatory(s: AttrDecodeState, seen: Uint8Array, hasLegacyNlri: boolean): void {
   // After an overrun the unread attributes are unknown, not missing; the UPDATE is withdrawn anyway.
   if (s.overran || (!hasLegacyNlri && !seen[AttrType.MpReachNlri])) return;
-  const missing = (type: number, name: string): void => {
-    if (!seen[type]) withdraw(s, type, UpdateSubcode.MissingWellKnownAttribute, `missing ${name}`);
-  };
-  missing(AttrType.Origin, 'ORIGIN');
-  missing(AttrType.AsPath, 'AS_PATH');
-  if (hasLegacyNlri) missing(AttrType.NextHop, 'NEXT_HOP');
+  if (!seen[AttrType.Origin]) missing(s, AttrType.Origin, 'ORIGIN');
+  if (!seen[AttrType.AsPath]) missing(s, AttrType.AsPath, 'AS_PATH');
+  if (hasLegacyNlri && !seen[AttrType.NextHop]) missing(s, AttrType.NextHop, 'NEXT_HOP');
+}
+
+function missing(s: AttrDecodeState, type: number, name: string): void {
+  withdraw(s, type, UpdateSubcode.MissingWellKnownAttribute, `missing ${name}`);
 }
 
 function writeAttribute(w: ByteWriter, flags: number, type: number, value: Buffer): void {

@@ -40,6 +40,7 @@ function familyOf(afi: number, safi: number): Family | undefined {
 }
 
 function optionalAttributeError(attribute: Buffer, why: string): BgpDecodeError {
+  // Copied: the NOTIFICATION outlives the received buffer.
   // RFC 4271 6.3: Data is the erroneous attribute (type, length and value).
   return new BgpDecodeError(
     ErrorCode.UpdateMessage,
@@ -54,9 +55,10 @@ export function decodeMpReach(
   buf: Buffer,
   off: number,
   len: number,
-  attribute: Buffer,
+  attrStart: number,
 ): void {
-  if (len < 5) throw optionalAttributeError(attribute, `MP_REACH_NLRI of length ${len}`);
+  if (len < 5)
+    throw optionalAttributeError(buf.subarray(attrStart, off + len), `MP_REACH_NLRI of length ${len}`);
   const afi = buf.readUInt16BE(off);
   const safi = buf[off + 2]!;
   const nhLen = buf[off + 3]!;
@@ -71,15 +73,23 @@ export function decodeMpReach(
     return;
   }
   if (4 + nhLen + 1 > len)
-    throw optionalAttributeError(attribute, `next hop length ${nhLen} overruns MP_REACH_NLRI`);
+    throw optionalAttributeError(
+      buf.subarray(attrStart, off + len),
+      `next hop length ${nhLen} overruns MP_REACH_NLRI`,
+    );
   const validNh = family === 4 ? nhLen === 4 || nhLen === 16 || nhLen === 32 : nhLen === 16 || nhLen === 32;
-  if (!validNh) throw optionalAttributeError(attribute, `next hop length ${nhLen} for AFI ${afi}`);
+  if (!validNh)
+    throw optionalAttributeError(
+      buf.subarray(attrStart, off + len),
+      `next hop length ${nhLen} for AFI ${afi}`,
+    );
   const nh = off + 4;
   const first = nhLen === 4 ? 4 : 16;
   const nextHop = formatAddress(buf.subarray(nh, nh + first));
   // Reserved octet (formerly the SNPA count) after the next hop: ignored, RFC 4760 3.
   const nlri = decodePrefixes(buf, nh + nhLen + 1, off + len, family);
-  if (typeof nlri === 'string') throw optionalAttributeError(attribute, `MP_REACH_NLRI: ${nlri}`);
+  if (typeof nlri === 'string')
+    throw optionalAttributeError(buf.subarray(attrStart, off + len), `MP_REACH_NLRI: ${nlri}`);
   const reach: MpReach =
     nhLen === 32
       ? { afi, safi, nextHop, linkLocalNextHop: formatAddress(buf.subarray(nh + 16, nh + 32)), nlri }
@@ -92,9 +102,10 @@ export function decodeMpUnreach(
   buf: Buffer,
   off: number,
   len: number,
-  attribute: Buffer,
+  attrStart: number,
 ): void {
-  if (len < 3) throw optionalAttributeError(attribute, `MP_UNREACH_NLRI of length ${len}`);
+  if (len < 3)
+    throw optionalAttributeError(buf.subarray(attrStart, off + len), `MP_UNREACH_NLRI of length ${len}`);
   const afi = buf.readUInt16BE(off);
   const safi = buf[off + 2]!;
   const family = familyOf(afi, safi);
@@ -108,7 +119,8 @@ export function decodeMpUnreach(
     return;
   }
   const withdrawn = decodePrefixes(buf, off + 3, off + len, family);
-  if (typeof withdrawn === 'string') throw optionalAttributeError(attribute, `MP_UNREACH_NLRI: ${withdrawn}`);
+  if (typeof withdrawn === 'string')
+    throw optionalAttributeError(buf.subarray(attrStart, off + len), `MP_UNREACH_NLRI: ${withdrawn}`);
   s.attrs.mpUnreach = { afi, safi, withdrawn };
 }
 

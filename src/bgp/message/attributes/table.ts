@@ -24,8 +24,11 @@ export interface AttrSpec {
   readonly name: string;
   /** Required Optional and Transitive bits (RFC 4271 5, RFC 7606 3 (c)). */
   readonly flags: number;
-  /** `attribute` is the whole attribute (flags, type, length, value) for NOTIFICATION data. */
-  decode(s: AttrDecodeState, buf: Buffer, off: number, len: number, attribute: Buffer): void;
+  /**
+   * Decodes the value buf[off, off + len); buf[attrStart, off + len) is the whole attribute
+   * (flags, type, length, value), the Data of a NOTIFICATION about it.
+   */
+  decode(s: AttrDecodeState, buf: Buffer, off: number, len: number, attrStart: number): void;
   /** The value to send, or undefined when the model has none. */
   encode(a: PathAttributes, ctx: CodecContext): Buffer | undefined;
 }
