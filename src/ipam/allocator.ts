@@ -31,6 +31,11 @@ export class HeldBlock {
   private free = 0;
   private readonly v4Base: number;
   private readonly usable: number;
+  /**
+   * Prefix length given to pods: a host route (32/128), unless the network has a gateway; then
+   * the pod sits on that segment and gets the length of the range the block lies in.
+   */
+  readonly podPrefixLength: number;
 
   constructor(
     readonly prefix: Prefix,
@@ -46,6 +51,9 @@ export class HeldBlock {
       if (!reserved.has(i) && !exclude.has(i)) this.ring[this.free++] = i;
     }
     this.usable = this.size - reserved.size;
+    const segment = network.ranges.find((r) => prefixContains(r, prefix));
+    this.podPrefixLength =
+      network.gateway !== undefined && segment ? segment.length : addressBits(prefix.family);
   }
 
   get freeCount(): number {
