@@ -24,7 +24,8 @@ export interface OspfSocket {
   readonly info: { address: string; netmask: string; mtu: number };
   send(packet: Buffer, destination: string): void;
   onMessage(handler: (packet: Buffer, source: string) => void): void;
-  close(): void;
+  /** Resolves once queued packets are sent (at most a moment) and the socket is closed. */
+  close(): Promise<void> | void;
 }
 
 const NONE = '0.0.0.0';
@@ -390,9 +391,9 @@ export class OspfInterface {
   }
 
   /** Stops timers and closes the socket (after `down()` or for an abrupt stop). */
-  close(): void {
+  async close(): Promise<void> {
     for (const n of this.neighbors.values()) n.dispose();
     for (const t of [this.helloTimer, this.waitTimer, this.ackTimer]) t?.cancel();
-    this.socket.close();
+    await this.socket.close();
   }
 }

@@ -96,16 +96,33 @@ export function openOspfSocket(ifname: string, opts: { broadcast: boolean }): Os
   sock.on('error', () => {
     // Send errors are reported per packet; a socket error closes it (raw-socket behaviour).
   });
+  // raw-socket queues sends until the fd is writable: close only once they are out, so the
+  // final flush and goodbye Hello of a drain are not lost.
+  let pending = 0;
+  let drained: (() => void) | undefined;
   return {
     info: { address: info.address, netmask: info.netmask, mtu: info.mtu },
     send(packet, destination) {
-      sock.send(packet, 0, packet.length, destination, () => {});
+      pending++;
+      sock.send(packet, 0, packet.length, destination, () => {
+        pending--;
+        if (pending === 0) drained?.();
+      });
     },
     onMessage(h) {
       handler = h;
     },
     close() {
-      sock.close();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          sock.close();
+          resolve();
+        };
+        const timer = setTimeout(done, 200);
+        if (pending === 0) done();
+        else drained = done;
+      });
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   LsType,
   MAX_AGE,
   MAX_SEQ,
+  MIN_LS_ARRIVAL,
   MIN_LS_INTERVAL,
   Options,
 } from './constants.js';
@@ -171,14 +172,15 @@ export class OspfSpeaker implements OspfContext {
       // then a Hello listing nobody so they drop the adjacency without waiting for Dead.
       this.draining = true;
       this.reconcile(true);
-      await this.waitForAcks(800);
+      // Neighbors ack with a delay of about a second (RFC 2328 13.5; FRR and BIRD use 1 s).
+      await this.waitForAcks(1200);
       for (const i of this.interfaces) i.flushDelayedAcks();
       for (const i of this.interfaces) if (i.state !== 'Down') i.sendGoodbyeHello();
     }
     this.running = false;
     this.reconcileTimer?.cancel();
     this.sweepTimer?.cancel();
-    for (const i of this.interfaces) i.close();
+    await Promise.all(this.interfaces.map((i) => i.close()));
   }
 
   status(): OspfStatus {
@@ -353,8 +355,11 @@ export class OspfSpeaker implements OspfContext {
         continue;
       }
       const last = this.lastOriginated.get(`${d.area}|${key}`);
-      const wait = last === undefined ? 0 : last + MIN_LS_INTERVAL * 1000 - this.clock.now();
-      if (!force && wait > 0) {
+      // MinLSInterval (RFC 2328 12.4); even a forced origination keeps MinLSArrival from the
+      // previous one, or neighbors silently discard it (13 (5)(a); observed with FRR).
+      const spacing = (force ? MIN_LS_ARRIVAL : MIN_LS_INTERVAL) * 1000;
+      const wait = last === undefined ? 0 : last + spacing - this.clock.now();
+      if (wait > 0) {
         retryIn = Math.min(retryIn, wait);
         continue;
       }
@@ -376,7 +381,7 @@ export class OspfSpeaker implements OspfContext {
       this.reconcileTimer?.cancel();
       this.reconcileTimer = this.clock.setTimer(retryIn, () => {
         this.reconcileTimer = undefined;
-        this.reconcile(false);
+        this.reconcile(force);
       });
     }
   }
@@ -504,7 +509,9 @@ export class OspfSpeaker implements OspfContext {
     if (reoriginate && !this.draining) this.reconcile(false);
   }
 
+  /** True while a withdrawal waits for its origination slot or for acknowledgments. */
   private retransmitsPending(): boolean {
+    if (this.reconcileTimer) return true;
     return this.interfaces.some((i) => [...i.neighbors.values()].some((n) => n.rxmt.size > 0));
   }
 

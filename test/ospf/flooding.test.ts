@@ -23,7 +23,7 @@ t.test(
     stopped.then(() => {
       done = true;
     });
-    for (let i = 0; i < 100 && !done; i++) {
+    for (let i = 0; i < 200 && !done; i++) {
       clock.advance(10);
       await Promise.resolve();
     }
@@ -33,7 +33,8 @@ t.test(
       /198\.19\.1\.0/,
       'stub withdrawn at once (no MinLSInterval)',
     );
-    t.ok(clock.now() - 1_011_000 < 1000, 'drain finished within a second of clock time');
+    t.ok(clock.now() - 1_011_000 <= 1200, 'drain finished within the ack wait (about a second)');
+    t.ok(clock.now() - 1_011_000 >= 1000, 'it waited for the delayed ack');
     const lastHello = link.sentBy('198.18.0.1', 'hello').at(-1)!.packet.body;
     t.same(lastHello.kind === 'hello' && lastHello.neighbors, [], 'goodbye Hello lists nobody');
     t.equal(nbrState(b, '198.18.0.1'), 'Init', 'neighbor dropped to Init without waiting for Dead');

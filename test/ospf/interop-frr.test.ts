@@ -1,0 +1,155 @@
+/**
+ * Interop with real FRR ospfd over a veth between two lab namespaces (point-to-point): adjacency
+ * to Full, the announced prefix installed by FRR as an OSPF route, withdrawal, MD5 authentication,
+ * and the graceful drain. Our speaker runs as a child process inside the node namespace.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { interopGate, Lab, REPO_ROOT, startFrr, waitFor } from '../../lab/fixture/index.js';
+
+const gate = interopGate(['ip', 'frr']);
+
+interface NodeStatus {
+  status: {
+    interfaces: { state: string; neighbors: { routerId: string; state: string }[] }[];
+    dropped: Record<string, number>;
+  };
+  database: { type: number; advRouter: string; detail: string }[];
+}
+
+const frrConfig = (auth: string) => `frr defaults traditional
+hostname leaf
+log stdout
+interface eth1
+ ip ospf network point-to-point
+ ip ospf area 0.0.0.0
+ ip ospf hello-interval 2
+ ip ospf dead-interval 8
+${auth}
+router ospf
+ ospf router-id 198.18.0.1
+`;
+
+async function scenario(t: Test, opts: { frrAuth: string; ourAuth?: unknown }): Promise<void> {
+  const lab = await Lab.create();
+  t.teardown(() => lab.destroy());
+  const leaf = await lab.addNamespace('leaf');
+  const node = await lab.addNamespace('node');
+  await lab.addLink(
+    { ns: leaf, ifname: 'eth1', addresses: ['198.18.0.1/30'] },
+    { ns: node, ifname: 'eth1', addresses: ['198.18.0.2/30'] },
+  );
+  const frr = await startFrr(leaf, { config: frrConfig(opts.frrAuth) });
+  const cfg = lab.writeFile(
+    'ospf-node.json',
+    JSON.stringify({
+      routerId: '198.18.0.2',
+      ospf: {
+        interfaces: [
+          {
+            name: 'eth1',
+            network: 'point-to-point',
+            helloInterval: 2,
+            deadInterval: 8,
+            ...(opts.ourAuth ? { auth: opts.ourAuth } : {}),
+          },
+        ],
+      },
+    }),
+  );
+  const statusPath = join(lab.tmpDir, 'ospf-status.json');
+  const desiredPath = join(lab.tmpDir, 'ospf-desired.json');
+  writeFileSync(desiredPath, JSON.stringify(['198.19.1.0/24']));
+  const runner = join(REPO_ROOT, 'test/ospf/interop-node.ts');
+  const proc = node.spawn('ospf', 'sh', [
+    '-c',
+    `cd ${REPO_ROOT} && exec ${process.execPath} --import tsx ${runner} ${cfg} ${statusPath} ${desiredPath}`,
+  ]);
+  const ours = (): NodeStatus | undefined => {
+    try {
+      return JSON.parse(readFileSync(statusPath, 'utf8')) as NodeStatus;
+    } catch {
+      return undefined;
+    }
+  };
+  const frrNbrState = async (): Promise<string> => {
+    const j = await frr.vtyshJson<{ neighbors?: Record<string, { nbrState?: string }[]> }>(
+      'show ip ospf neighbor json',
+    );
+    return j.neighbors?.['198.18.0.2']?.[0]?.nbrState ?? 'absent';
+  };
+  try {
+    await waitFor(async () => (await frrNbrState()).startsWith('Full'), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: 'FRR sees us Full',
+    });
+    await waitFor(async () => ours()?.status.interfaces[0]?.neighbors[0]?.state === 'Full', {
+      timeoutMs: 5_000,
+      intervalMs: 100,
+      what: 'we see FRR Full',
+    });
+    t.pass('adjacency Full on both sides');
+    await waitFor(async () => (await leaf.route('198.19.1.0/24'))?.protocol === 'ospf', {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      what: 'leaf installs 198.19.1.0/24 via OSPF',
+    });
+    const route = await leaf.route('198.19.1.0/24');
+    t.equal(route?.gateway, '198.18.0.2', 'next hop is the node');
+    t.ok(
+      ours()?.database.some((e) => e.type === 1 && e.advRouter === '198.18.0.1'),
+      "FRR's router-LSA in our LSDB",
+    );
+    // Withdraw: the route disappears from the leaf (MinLSInterval may delay up to 5 s).
+    writeFileSync(desiredPath, JSON.stringify(['198.19.2.0/24']));
+    await waitFor(
+      async () =>
+        (await leaf.route('198.19.1.0/24')) === undefined &&
+        (await leaf.route('198.19.2.0/24')) !== undefined,
+      {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: 'leaf replaces 198.19.1.0/24 with 198.19.2.0/24',
+      },
+    );
+    t.pass('prefix change reached the leaf');
+    // Only MinLSArrival discards are expected (FRR re-originates quickly around Full); no
+    // checksum, auth or parameter drops.
+    const drops = Object.keys(ours()?.status.dropped ?? {}).filter((k) => k !== 'lsa-min-ls-arrival');
+    t.same(drops, [], `no unexpected drops: ${JSON.stringify(ours()?.status.dropped)}`);
+    // Drain: SIGTERM; the leaf drops the route and the adjacency long before Dead (8 s).
+    const t0 = Date.now();
+    proc.signal('SIGTERM');
+    const exit = await proc.exited;
+    t.equal(exit.code, 0, 'runner exits 0 after drain');
+    t.ok(Date.now() - t0 < 3000, `drain took ${Date.now() - t0} ms`);
+    await waitFor(async () => (await leaf.route('198.19.2.0/24')) === undefined, {
+      timeoutMs: 3_000,
+      intervalMs: 100,
+      what: 'route withdrawn by drain',
+    });
+    await waitFor(async () => !(await frrNbrState()).startsWith('Full'), {
+      timeoutMs: 3_000,
+      intervalMs: 100,
+      what: 'FRR leaves Full at once',
+    });
+    t.pass('drained: route gone, FRR left Full before Dead');
+  } catch (e) {
+    t.comment(proc.tail(40));
+    t.comment(frr.processes.map((p) => p.tail(30)).join('\n'));
+    throw e;
+  }
+}
+
+t.test('FRR ospfd point-to-point, no authentication', { skip: gate.skip }, async (t) => {
+  await scenario(t, { frrAuth: '' });
+});
+
+t.test('FRR ospfd point-to-point, MD5 authentication', { skip: gate.skip }, async (t) => {
+  await scenario(t, {
+    frrAuth: ' ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 s3cret',
+    ourAuth: { type: 'md5', keyId: 1, key: 's3cret' },
+  });
+});
