@@ -15,7 +15,7 @@ import { addressBits, formatAddress, makePrefix, type Prefix, parseAddress } fro
 import type { ConnectedPrefix } from './desired.js';
 import type { RouteKernel } from './kernel.js';
 import { decodeMultipath, encodeMultipath, RTNH_F_ONLINK } from './multipath.js';
-import type { KernelRoute, NextHop, Route } from './route.js';
+import type { KernelRoute, NextHop, Route, RouteKind } from './route.js';
 import type { KernelRule, Rule } from './rule.js';
 
 const AF_INET = 2;
@@ -79,6 +79,12 @@ const KIND_TYPE: Record<KernelRoute['kind'], rt.RouteType> = {
   other: rt.RouteType.UNSPEC,
 };
 
+const KIND_OF_TYPE = new Map<number, RouteKind>([
+  [rt.RouteType.BLACKHOLE, 'blackhole'],
+  [rt.RouteType.UNICAST, 'unicast'],
+  [rt.RouteType.THROW, 'throw'],
+]);
+
 function programMessage(route: Route, protocol: number) {
   const type = KIND_TYPE[route.kind];
   const { data, attrs } = routeMessage(route, protocol, type);
@@ -137,8 +143,7 @@ export function parseKernelRoute(msg: rt.RouteMessage): KernelRoute | undefined 
   if (dstBytes.length * 8 !== addressBits(family) || dstLen > addressBits(family)) return undefined;
   const protocol = enumNumber(rt.RouteProtocol, data.protocol);
   const type = enumNumber(rt.RouteType, data.type);
-  const kind =
-    type === rt.RouteType.BLACKHOLE ? 'blackhole' : type === rt.RouteType.UNICAST ? 'unicast' : 'other';
+  const kind = KIND_OF_TYPE.get(type) ?? 'other';
   let nexthops: NextHop[] = [];
   if (attrs.multipath) {
     nexthops = decodeMultipath(attrs.multipath);

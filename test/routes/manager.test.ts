@@ -208,3 +208,55 @@ t.test('layer3 mode: only blackholes, connected prefixes never read', async (t) 
   t.equal(reads, 0);
   await mgr.stop({ removeRoutes: false });
 });
+
+t.test('VLAN policy: tables filled before rules are added; rules removed before routes', async (t) => {
+  const { kernel, mgr } = setup({
+    mode: 'layer3',
+    vlans: [{ interface: 'eth0', gateway: '198.18.0.1', networks: ['198.19.0.0/20'], table: 110 }],
+  });
+  mgr.update({ announced: [P('198.19.0.0/26')], peers: [] });
+  await mgr.start();
+  const changes = kernel.calls.filter((c) => c !== 'list');
+  t.same(changes, [
+    'add 100 198.19.0.0/26 0',
+    'add 110 0.0.0.0/0 0',
+    'add 110 198.18.0.0/24 0',
+    'add 110 198.19.0.0/26 0',
+    'add rule 1000 from 198.19.0.0/20 lookup 110',
+  ]);
+  const st = mgr.status();
+  t.same(st.rules, ['1000 from 198.19.0.0/20 lookup 110']);
+  t.same(st.vlanIssues, []);
+  t.ok(st.routes.includes('0.0.0.0/0 via 198.18.0.1 dev 2'));
+  t.ok(st.routes.includes('198.18.0.0/24 throw'));
+
+  // The interface loses its address: rule first, then the table's routes go.
+  kernel.connected = [];
+  kernel.calls.length = 0;
+  await mgr.reconcileNow();
+  t.same(
+    kernel.calls.filter((c) => c !== 'list'),
+    [
+      'delete rule 1000 from 198.19.0.0/20 lookup 110',
+      'delete 110 0.0.0.0/0 0',
+      'delete 110 198.18.0.0/24 0',
+      'delete 110 198.19.0.0/26 0',
+    ],
+  );
+  t.match(mgr.status().vlanIssues, [/eth0: no such interface/]);
+  t.same(mgr.status().rules, []);
+
+  kernel.connected = [{ ifindex: 2, ifname: 'eth0', address: '198.18.0.2', prefix: P('198.18.0.0/24') }];
+  kernel.rules.set('foreign', { priority: 1000, src: P('198.19.0.0/20'), table: 999, protocol: 2 });
+  await mgr.reconcileNow();
+  t.equal(kernel.rules.size, 2);
+  kernel.calls.length = 0;
+  await mgr.stop({ removeRoutes: true });
+  t.same(
+    kernel.calls.slice(0, 1),
+    ['delete rule 1000 from 198.19.0.0/20 lookup 110'],
+    'rules go first on stop',
+  );
+  t.same([...kernel.rules.keys()], ['foreign'], 'a foreign rule survives');
+  t.same(kernel.ours(176), []);
+});

@@ -6,9 +6,11 @@ import { encodeMultipath } from '../../src/routes/multipath.js';
 import {
   NetlinkError,
   parseKernelRoute,
+  parseKernelRule,
   RouteExistsError,
   RouteNotFoundError,
   routeMessage,
+  ruleMessage,
   translateNetlinkError,
 } from '../../src/routes/netlink.js';
 
@@ -124,4 +126,42 @@ t.test('parseKernelRoute reads dumped routes', async (t) => {
   });
   t.equal(unreachable?.kind, 'other');
   t.equal(unreachable?.dst.length, 0);
+});
+
+t.test('rules: message and parse', async (t) => {
+  const m = ruleMessage({ priority: 1000, src: parsePrefix('198.19.0.0/20'), table: 1110 }, 176);
+  t.same(m.data, { family: 2, srcLen: 20, table: 252, action: rt.RuleAction.toTbl });
+  t.same(m.attrs, { priority: 1000, table: 1110, protocol: 176, src: Buffer.from([198, 19, 0, 0]) });
+  // As dumped by the kernel (seen in a namespace): rtm table byte, FRA_TABLE, FRA_PROTOCOL, FRA_SRC.
+  const parsed = parseKernelRule({
+    kind: 'rule',
+    data: { family: 10, dstLen: 0, srcLen: 48, tos: 0, table: 252, action: 'toTbl', flags: {} },
+    attrs: {
+      table: 1110,
+      protocol: 176,
+      priority: 1000,
+      src: Buffer.from('20010db8000900000000000000000000', 'hex'),
+    },
+  });
+  t.same(parsed, { priority: 1000, src: parsePrefix('2001:db8:9::/48'), table: 1110, protocol: 176 });
+  const main = parseKernelRule({
+    kind: 'rule',
+    data: { family: 2, srcLen: 0, table: 254, action: 'toTbl' },
+    attrs: { table: 254, protocol: 2, priority: 32766 },
+  });
+  t.same(main, { priority: 32766, src: parsePrefix('0.0.0.0/0'), table: 254, protocol: 2 });
+  t.equal(
+    parseKernelRule({ kind: 'rule', data: { family: 2, action: 'goto' }, attrs: { protocol: 176 } }),
+    undefined,
+    'rules with other actions are never ours to program',
+  );
+});
+
+t.test('throw routes map to RTN_THROW both ways', async (t) => {
+  const r = parseKernelRoute({
+    kind: 'route',
+    data: { family: 2, dstLen: 24, table: 110, protocol: 176 as rt.RouteProtocol, type: 'THROW' },
+    attrs: { dst: Buffer.from([198, 19, 1, 0]), table: 110 },
+  });
+  t.equal(r?.kind, 'throw');
 });
