@@ -17,7 +17,7 @@ export { describeNotification } from './describe.js';
 export { MIN_LENGTH, messageLength } from './header.js';
 export { encodeKeepalive, KEEPALIVE } from './keepalive.js';
 export { decodeMessage, encodeMessage } from './message.js';
-export { MAX_SHUTDOWN_MESSAGE_BYTES, truncateUtf8 } from './notification.js';
+export { MAX_SHUTDOWN_MESSAGE_BYTES, notificationFor, truncateUtf8 } from './notification.js';
 export { BGP_VERSION, openMyAs, openPeerAs } from './open.js';
 export { MessageReader } from './reader.js';
 export { RouteRefreshSubtype } from './route-refresh.js';

@@ -10,7 +10,14 @@
  */
 import { checkRange } from './capability.js';
 import { finishMessage, startMessage } from './header.js';
-import { CeaseSubcode, ErrorCode, HEADER_LENGTH, MessageType, type NotificationMessage } from './types.js';
+import {
+  type BgpDecodeError,
+  CeaseSubcode,
+  ErrorCode,
+  HEADER_LENGTH,
+  MessageType,
+  type NotificationMessage,
+} from './types.js';
 
 /** RFC 9003 2: the longest Shutdown Communication, in octets. */
 export const MAX_SHUTDOWN_MESSAGE_BYTES = 255;
@@ -77,4 +84,9 @@ export function encodeNotification(msg: NotificationMessage): Buffer {
     w.bytes(msg.data);
   }
   return finishMessage(w);
+}
+
+/** The NOTIFICATION a decode error prescribes (RFC 4271 6), ready for `encodeMessage`. */
+export function notificationFor(err: BgpDecodeError): NotificationMessage {
+  return { type: 3, code: err.code, subcode: err.subcode, data: err.data };
 }

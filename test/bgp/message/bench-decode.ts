@@ -8,7 +8,12 @@
  * real UPDATEs small), cuts it into 64 KiB chunks as a socket would deliver it, and times
  * MessageReader + decodeMessage.
  */
-import { decodeMessage, encodeMessage, MessageReader, type UpdateMessage } from '../../../src/bgp/message/index.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  MessageReader,
+  type UpdateMessage,
+} from '../../../src/bgp/message/index.js';
 import { makePrefix } from '../../../src/net/prefix.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);

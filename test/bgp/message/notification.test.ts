@@ -1,9 +1,11 @@
 import t from 'tap';
 import {
+  BgpDecodeError,
   decodeMessage,
   describeNotification,
   encodeMessage,
   type NotificationMessage,
+  notificationFor,
   truncateUtf8,
 } from '../../../src/bgp/message/index.js';
 import { frame, hex, MARKER, throwsBgp } from './helpers.js';
@@ -48,6 +50,17 @@ t.test('other notifications', async (t) => {
   t.same(decodeMessage(bad, ctx), { type: 3, code: 1, subcode: 2, data: hex('0012') });
   t.same(encodeMessage(decodeMessage(bad, ctx), ctx), bad);
   throwsBgp(t, () => decodeMessage(hex(`${MARKER} 0014 03 06`), ctx), 1, 2, '0014');
+});
+
+t.test('notificationFor turns a decode error into the NOTIFICATION to send', async (t) => {
+  try {
+    decodeMessage(frame(1, '03 fde9 005a c6120002 00'), ctx);
+    t.fail('no error');
+  } catch (e) {
+    if (!(e instanceof BgpDecodeError)) throw e;
+    const n = notificationFor(e);
+    t.equal(encodeMessage(n, ctx).toString('hex'), hex(`${MARKER} 0017 03 02 01 0004`).toString('hex'));
+  }
 });
 
 t.test('shutdown communication limits', async (t) => {

@@ -55,6 +55,39 @@ t.test('decodes an FRR-style OPEN', async (t) => {
   t.same(decodeMessage(again, ctx), m);
 });
 
+t.test('decodes a GoBGP-style OPEN: all capabilities in one parameter', async (t) => {
+  const bytes = hex(`
+    ${MARKER} 0051 01
+    04 5ba0 005a c6120003 34 02 32   # AS_TRANS, hold 90, id 198.18.0.3; one parameter of 50
+    02 00                            # route refresh
+    01 04 0001 00 01                 # MP IPv4 unicast
+    01 04 0002 00 01                 # MP IPv6 unicast
+    41 04 fa56ea00                   # 4-octet AS 4200000000
+    40 06 8078 0001 01 80            # GR: R bit, 120 s, IPv4 unicast F bit
+    47 07 0001 01 80 000e10          # long-lived GR, kept raw
+    49 0b 06 676f62677031 03 6c6162  # FQDN gobgp1.lab, kept raw
+  `);
+  const m = decodeMessage(bytes, ctx) as OpenMessage;
+  t.equal(m.myAs, AS_TRANS);
+  t.equal(openPeerAs(m), 4200000000);
+  t.same(m.capabilities, [
+    { code: 2 },
+    { code: 1, afi: 1, safi: 1 },
+    { code: 1, afi: 2, safi: 1 },
+    { code: 65, asn: 4200000000 },
+    {
+      code: 64,
+      restarting: true,
+      notification: false,
+      restartTime: 120,
+      families: [{ afi: 1, safi: 1, forwardingPreserved: true }],
+    },
+    { code: 71, value: hex('0001 01 80 000e10'), unknown: true },
+    { code: 73, value: hex('06 676f62677031 03 6c6162'), unknown: true },
+  ]);
+  t.same(encodeMessage(m, ctx), bytes, 'same packing, same bytes');
+});
+
 const OURS: OpenMessage = {
   type: 1,
   version: 4,
