@@ -148,7 +148,11 @@ export interface LargeCommunity {
   readonly localData2: number;
 }
 
-/** An attribute this codec does not model, passed through unchanged if transitive (RFC 4271 5). */
+/**
+ * An attribute this codec does not model. Decoding keeps optional transitive ones (flags as
+ * received, without Extended Length) and drops optional non-transitive ones; encoding sets the
+ * Partial bit on optional transitive ones, as passing them on requires (RFC 4271 5).
+ */
 export interface UnknownAttribute {
   readonly flags: number;
   readonly type: number;
