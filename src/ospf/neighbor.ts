@@ -88,6 +88,8 @@ export class Neighbor {
   private rxmtTimer: TimerHandle | undefined;
   private ddHoldTimer: TimerHandle | undefined;
   fullSince = 0;
+  /** Negotiated role, for status; null until NegotiationDone. */
+  ddRole: 'master' | 'slave' | null = null;
 
   constructor(
     readonly iface: OspfInterface,
@@ -335,6 +337,7 @@ export class Neighbor {
       return;
     }
     this.options = dd.options;
+    this.ddRole = this.master ? 'master' : 'slave';
     this.event('NegotiationDone');
     this.acceptDd(dd);
   }

@@ -48,6 +48,8 @@ export type OspfNeighborStatus = {
   priority: number;
   /** Seconds in Full, 0 otherwise. */
   uptimeSeconds: number;
+  /** Our role in the last database exchange (RFC 2328 10.6), once negotiated. */
+  ddRole: 'master' | 'slave' | null;
 };
 
 export type OspfInterfaceStatus = {
@@ -201,6 +203,7 @@ export class OspfSpeaker implements OspfContext {
           state: n.state,
           priority: n.priority,
           uptimeSeconds: n.state === 'Full' ? Math.floor((now - n.fullSince) / 1000) : 0,
+          ddRole: n.ddRole,
         })),
       })),
       announced: this.draining ? [] : this.desired.map(formatPrefix),
@@ -475,12 +478,12 @@ export class OspfSpeaker implements OspfContext {
         const self = this.isSelfOriginated(e);
         if (age < MAX_AGE) {
           if (self && age >= LS_REFRESH_TIME) {
-            // Refresh: same contents, next sequence number.
-            this.lastOriginated.delete(`${maybeArea?.id ?? null}|${e.key}`);
-            db.remove(e.key);
-            db.install(e.lsa, e.bytes, false);
+            // 12.4 (1) refresh: same contents, next sequence number (unwanted ones are flushed
+            // by reconcile instead).
             const d = this.desiredLsas().find(
-              (x) => lsaKey({ type: x.type, id: x.id, advRouter: this.routerId }) === e.key,
+              (x) =>
+                x.area === (maybeArea?.id ?? null) &&
+                lsaKey({ type: x.type, id: x.id, advRouter: this.routerId }) === e.key,
             );
             if (d) this.originate(d);
           }

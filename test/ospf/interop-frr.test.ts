@@ -18,7 +18,7 @@ interface NodeStatus {
   database: { type: number; advRouter: string; detail: string }[];
 }
 
-const frrConfig = (auth: string) => `frr defaults traditional
+const frrConfig = (auth: string, routerId: string) => `frr defaults traditional
 hostname leaf
 log stdout
 interface eth1
@@ -28,10 +28,17 @@ interface eth1
  ip ospf dead-interval 8
 ${auth}
 router ospf
- ospf router-id 198.18.0.1
+ ospf router-id ${routerId}
 `;
 
-async function scenario(t: Test, opts: { frrAuth: string; ourAuth?: unknown }): Promise<void> {
+/**
+ * `frrRouterId` decides the DD roles: FRR 198.18.0.1 < ours (198.18.0.2) makes us master,
+ * 198.18.0.9 makes us slave.
+ */
+async function scenario(
+  t: Test,
+  opts: { frrAuth: string; ourAuth?: unknown; frrRouterId: string },
+): Promise<void> {
   const lab = await Lab.create();
   t.teardown(() => lab.destroy());
   const leaf = await lab.addNamespace('leaf');
@@ -40,7 +47,7 @@ async function scenario(t: Test, opts: { frrAuth: string; ourAuth?: unknown }): 
     { ns: leaf, ifname: 'eth1', addresses: ['198.18.0.1/30'] },
     { ns: node, ifname: 'eth1', addresses: ['198.18.0.2/30'] },
   );
-  const frr = await startFrr(leaf, { config: frrConfig(opts.frrAuth) });
+  const frr = await startFrr(leaf, { config: frrConfig(opts.frrAuth, opts.frrRouterId) });
   const cfg = lab.writeFile(
     'ospf-node.json',
     JSON.stringify({
@@ -99,7 +106,7 @@ async function scenario(t: Test, opts: { frrAuth: string; ourAuth?: unknown }): 
     const route = await leaf.route('198.19.1.0/24');
     t.equal(route?.gateway, '198.18.0.2', 'next hop is the node');
     t.ok(
-      ours()?.database.some((e) => e.type === 1 && e.advRouter === '198.18.0.1'),
+      ours()?.database.some((e) => e.type === 1 && e.advRouter === opts.frrRouterId),
       "FRR's router-LSA in our LSDB",
     );
     // Withdraw: the route disappears from the leaf (MinLSInterval may delay up to 5 s).
@@ -143,12 +150,13 @@ async function scenario(t: Test, opts: { frrAuth: string; ourAuth?: unknown }): 
   }
 }
 
-t.test('FRR ospfd point-to-point, no authentication', { skip: gate.skip }, async (t) => {
-  await scenario(t, { frrAuth: '' });
+t.test('FRR ospfd point-to-point, no authentication, we are DD master', { skip: gate.skip }, async (t) => {
+  await scenario(t, { frrAuth: '', frrRouterId: '198.18.0.1' });
 });
 
-t.test('FRR ospfd point-to-point, MD5 authentication', { skip: gate.skip }, async (t) => {
+t.test('FRR ospfd point-to-point, MD5 authentication, we are DD slave', { skip: gate.skip }, async (t) => {
   await scenario(t, {
+    frrRouterId: '198.18.0.9',
     frrAuth: ' ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 s3cret',
     ourAuth: { type: 'md5', keyId: 1, key: 's3cret' },
   });
