@@ -5,11 +5,13 @@
  * when the owning process crashes or is killed by a signal.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
   FRR_RUN_DIR,
+  gateDecision,
+  InteropUnavailableError,
   interopGate,
   Lab,
   REPO_ROOT,
@@ -18,8 +20,46 @@ import {
   startEtcd,
   startFrr,
   startGobgp,
+  WaitTimeoutError,
   waitFor,
 } from '../../lab/fixture/index.js';
+
+t.test('interop gate: skip with a reason, but fail under CI=true', async (t) => {
+  t.same(gateDecision([], { CI: 'true' }), { skip: false }, 'nothing missing: run, CI or not');
+  t.same(
+    gateDecision(['bird2 not installed'], {}),
+    { skip: 'bird2 not installed' },
+    'developer machine: skip',
+  );
+  t.same(
+    gateDecision(['a', 'b'], { CI: 'false' }),
+    { skip: 'a; b' },
+    'only CI=true turns a skip into a failure',
+  );
+  t.throws(() => gateDecision(['not running as root'], { CI: 'true' }), InteropUnavailableError);
+  t.throws(() => gateDecision(['not running as root'], { CI: 'true' }), /not running as root/);
+});
+
+t.test('waitFor: returns the value, times out with the reason, gives up at once', async (t) => {
+  let n = 0;
+  t.equal(await waitFor(() => (++n >= 3 ? n : 0), { intervalMs: 1 }), 3, 'value of the first truthy try');
+  await t.rejects(
+    waitFor(
+      () => {
+        throw new Error('not yet: peer Active');
+      },
+      { timeoutMs: 30, intervalMs: 5, what: 'session' },
+    ),
+    { name: 'WaitTimeoutError', message: /waiting for session; last error: not yet: peer Active/ },
+  );
+  const started = Date.now();
+  await t.rejects(
+    waitFor(() => false, { timeoutMs: 5000, giveUp: () => 'daemon exited' }),
+    /daemon exited/,
+  );
+  t.ok(Date.now() - started < 1000, 'giveUp ends the wait without waiting out the timeout');
+  t.ok(new WaitTimeoutError('x', undefined) instanceof Error);
+});
 
 const gate = interopGate(['frr', 'bird', 'gobgp', 'etcd', 'ping']);
 
@@ -69,8 +109,13 @@ t.test('two namespaces, one veth, ping over IPv4 and IPv6', { skip: gate.skip },
     { ns: a, ifname: 'eth1', addresses: ['198.18.0.0/31', '2001:db8::/127'] },
     { ns: b, ifname: 'eth1', addresses: ['198.18.0.1/31', '2001:db8::1/127'] },
   );
+  const cap = b.capture('eth1', ['icmp']);
+  await waitFor(() => existsSync(cap.path), { timeoutMs: 5000, what: 'tcpdump started' });
   t.ok(await a.ping('198.18.0.1'), 'a pings b over IPv4');
   t.ok(await b.ping('2001:db8::'), 'b pings a over IPv6 at once (no DAD wait)');
+  await cap.process.stop();
+  // pcap global header is 24 bytes; each captured ICMP packet adds a 16-byte record header + data.
+  t.ok(statSync(cap.path).size > 24 + 2 * 16, 'tcpdump captured the echo exchange');
   await link.set('down', 'b');
   t.notOk(await a.ping('198.18.0.1', { timeoutS: 1 }), 'no answer with the link down');
   await link.set('up', 'b');
