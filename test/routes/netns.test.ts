@@ -4,74 +4,23 @@
  * Covers: removal when an input goes, repair of a hand-deleted route by the resync timer, ECMP shrinking
  * to one path, foreign routes (other protocols) never touched, stop({ removeRoutes }) cleaning up.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 // The fixture's own modules rather than its index, which pulls in every router and the daemon.
 import { interopGate } from '../../lab/fixture/gate.js';
 import { Lab } from '../../lab/fixture/lab.js';
 import type { Namespace } from '../../lab/fixture/namespace.js';
 import { sleep, waitFor } from '../../lab/fixture/wait.js';
-import type { RoutesStatus } from '../../src/routes/manager.js';
+import { Driver, tableLines } from './netns-helpers.js';
 
 const TABLE = 1000;
 const gate = interopGate([]);
-const driverPath = fileURLToPath(new URL('./netns-driver.ts', import.meta.url));
-
-type DriverProcess = ChildProcessByStdio<Writable, Readable, null>;
-
-interface IpRoute {
-  dst: string;
-  type?: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  metric?: number;
-  nexthops?: { gateway: string; dev: string }[];
-}
-
-/** `ip -j route show table 1000` for both families, as "dst what proto" lines easy to compare. */
-async function table(ns: Namespace): Promise<string[]> {
-  const out: string[] = [];
-  for (const f of ['-4', '-6']) {
-    const r = await ns.ip(['-j', f, 'route', 'show', 'table', String(TABLE)]);
-    for (const x of JSON.parse(r.stdout.trim() || '[]') as IpRoute[]) {
-      const what = x.nexthops
-        ? x.nexthops.map((h) => `via ${h.gateway} dev ${h.dev}`).join(' ')
-        : x.type === 'blackhole'
-          ? 'blackhole'
-          : `via ${x.gateway} dev ${x.dev}`;
-      out.push(`${x.dst} ${what} proto ${x.protocol}`);
-    }
-  }
-  return out.sort();
-}
-
-class Driver {
-  private readonly lines: AsyncIterator<string>;
-  constructor(readonly child: DriverProcess) {
-    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  }
-  async next(): Promise<RoutesStatus> {
-    const r = await this.lines.next();
-    if (r.done) throw new Error('driver exited');
-    const msg = JSON.parse(r.value) as { ok: boolean; status?: RoutesStatus; error?: string };
-    if (!msg.ok || !msg.status) throw new Error(`driver: ${msg.error}`);
-    return msg.status;
-  }
-  send(cmd: object): Promise<RoutesStatus> {
-    this.child.stdin.write(`${JSON.stringify(cmd)}\n`);
-    return this.next();
-  }
-}
+const table = (ns: Namespace) => tableLines(ns, TABLE);
 
 t.test('RoutesManager programs a namespace kernel by diff', { skip: gate.skip }, async (t) => {
   const lab = await Lab.create();
-  let child: DriverProcess | undefined;
+  let driver: Driver | undefined;
   t.teardown(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    driver?.kill();
     await lab.destroy();
   });
   const node = await lab.addNamespace('node');
@@ -100,16 +49,9 @@ t.test('RoutesManager programs a namespace kernel by diff', { skip: gate.skip },
   ];
 
   const config = { mode: 'layer2', table: TABLE, resyncInterval: 1 };
-  child = spawn(
-    'ip',
-    ['netns', 'exec', node.name, process.execPath, '--import', 'tsx', driverPath, JSON.stringify(config)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const driver = new Driver(child);
-  const started = await driver.next();
-  t.equal(started.protocol, 176);
+  const started = await Driver.start(node, config);
+  driver = started.driver;
+  t.equal(started.status.protocol, 176);
 
   const n3 = {
     node: 'n3',
