@@ -319,6 +319,56 @@ t.test(
   },
 );
 
+const ospfRouter = (n: number): string => `frr defaults datacenter
+hostname r${n}
+!
+interface eth1
+ ip ospf area 0.0.0.0
+ ip ospf network broadcast
+ ip ospf hello-interval 1
+ ip ospf dead-interval 4
+ ip ospf priority ${n}
+!
+router ospf
+ ospf router-id 198.18.1.${n}
+!
+`;
+
+t.test(
+  'FRR ospfd on the bridge: broadcast adjacencies with a DR (multicast crosses the bridge)',
+  { skip: gate.skip },
+  async (t) => {
+    const lab = await Lab.create();
+    t.teardown(() => lab.destroy());
+    const nss = await Promise.all([1, 2, 3].map((n) => lab.addNamespace(`r${n}`)));
+    await lab.addBridge(
+      'seg',
+      nss.map((ns, i) => ({ ns, ifname: 'eth1', addresses: [`198.18.1.${i + 1}/24`] })),
+    );
+    const routers = await Promise.all(nss.map((ns, i) => startFrr(ns, { config: ospfRouter(i + 1) })));
+    t.same(routers[0]!.daemons, ['ospfd'], 'ospfd inferred from `router ospf`');
+    type Nbrs = { neighbors: Record<string, { nbrState: string }[]> };
+    const states = async (i: number): Promise<string[]> =>
+      Object.values((await routers[i]!.vtyshJson<Nbrs>('show ip ospf neighbor json')).neighbors).map(
+        (l) => l[0]!.nbrState,
+      );
+    // r3 has the highest priority: it becomes DR and is Full with both others.
+    await waitFor(async () => (await states(2)).filter((s) => s.startsWith('Full')).length === 2, {
+      timeoutMs: 30_000,
+      what: 'r3 Full with r1 and r2',
+    });
+    const r1 = await states(0);
+    t.equal(r1.length, 2, 'r1 sees both neighbors over the bridge');
+    t.ok(
+      r1.some((s) => s === 'Full/DR'),
+      `r1 reports the DR (${r1.join(', ')})`,
+    );
+    const state = lab.state();
+    await lab.destroy();
+    await assertGone(t, lab, state);
+  },
+);
+
 t.test('etcd: starts on loopback, answers, restarts on its data dir', { skip: gate.skip }, async (t) => {
   const lab = await Lab.create();
   t.teardown(() => lab.destroy());
