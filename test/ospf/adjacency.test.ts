@@ -11,6 +11,8 @@ t.test('point-to-point: Hello, DD as master and slave, LSR/LSU, Full on both sid
   t.equal(nbrState(a, '198.18.0.2'), 'Full');
   t.equal(nbrState(b, '198.18.0.1'), 'Full');
   t.equal(a.status().interfaces[0]!.state, 'PointToPoint');
+  t.equal(a.status().interfaces[0]!.neighbors[0]!.ddRole, 'slave');
+  t.equal(b.status().interfaces[0]!.neighbors[0]!.ddRole, 'master');
   // Negotiation: both start with I|M|MS; B (higher RID) is master, A echoes B's sequence.
   const aDd = link.sentBy('198.18.0.1', 'dd').map((s) => s.packet.body);
   const bDd = link.sentBy('198.18.0.2', 'dd').map((s) => s.packet.body);

@@ -12,7 +12,7 @@ const gate = interopGate(['ip', 'frr']);
 
 interface NodeStatus {
   status: {
-    interfaces: { state: string; neighbors: { routerId: string; state: string }[] }[];
+    interfaces: { state: string; neighbors: { routerId: string; state: string; ddRole: string | null }[] }[];
     dropped: Record<string, number>;
   };
   database: { type: number; advRouter: string; detail: string }[];
@@ -98,6 +98,8 @@ async function scenario(
       what: 'we see FRR Full',
     });
     t.pass('adjacency Full on both sides');
+    const role = opts.frrRouterId > '198.18.0.2' ? 'slave' : 'master';
+    t.equal(ours()?.status.interfaces[0]?.neighbors[0]?.ddRole, role, `we were DD ${role}`);
     await waitFor(async () => (await leaf.route('198.19.1.0/24'))?.protocol === 'ospf', {
       timeoutMs: 15_000,
       intervalMs: 200,
