@@ -303,3 +303,73 @@ t.test('property: many nodes, random allocate/release, invariants hold', async (
   );
   t.pass('60 random runs');
 });
+
+t.test('a running cluster gains a group and a network: held blocks and placement stay', async (t) => {
+  const e = env();
+  const state = new MemoryNodeState();
+  const v1 = cfg({
+    networks: [{ name: 'pods', cidr: '198.18.0.0/24', blockSize: 28 }],
+    groups: [{ name: 'r1', selector: { rack: '1' } }],
+  });
+  let ipam = await open(e, 'n1', v1, state, { rack: '1' });
+  const before = [];
+  for (let i = 0; i < 20; i++) before.push((await ipam.allocate(owner(i))).address);
+  const blocks = ipam.show().local.blocks.map((b) => b.block);
+  await ipam.close();
+  state.freeze();
+  // New network listed first, new sibling group listed first and equally matching: nothing moves.
+  const v2 = cfg({
+    networks: [
+      { name: 'extra', cidr: '198.19.0.0/24', blockSize: 28 },
+      { name: 'pods', cidr: '198.18.0.0/24', blockSize: 28 },
+    ],
+    groups: [
+      { name: 'r0', selector: { rack: '1' }, cidrs: ['198.18.0.128/25', '198.19.0.0/24'] },
+      { name: 'r1', selector: { rack: '1' } },
+    ],
+  });
+  ipam = await open(e, 'n1', v2, state, { rack: '1' });
+  t.equal(ipam.groupName, 'r1', 'node stays in the group it holds blocks in');
+  t.same(
+    ipam.show().local.blocks.map((b) => b.block),
+    blocks,
+  );
+  for (let i = 0; i < 20; i++) t.equal(ipam.lookup(owner(i))?.address, before[i]);
+  // New blocks of the old group avoid the new group's explicit range.
+  const more = [];
+  for (let i = 20; i < 120; i++) more.push(await ipam.allocate(owner(i), { network: 'pods' }));
+  t.notOk(
+    more.some((l) => Number(l.address.split('.')[3]) >= 128),
+    'r1 never takes blocks inside r0',
+  );
+  await t.rejects(ipam.allocate(owner(999), { network: 'extra' }), /not one of group r1's networks|no free/);
+  await ipam.close();
+});
+
+t.test('concurrent allocations on a fresh node share claimed blocks and stay distinct', async (t) => {
+  const e = env();
+  const ipam = await open(
+    e,
+    'n1',
+    cfg({ networks: [{ name: 'pods', cidr: '198.18.0.0/22', blockSize: 26 }] }),
+  );
+  const leases = await Promise.all(Array.from({ length: 250 }, (_, i) => ipam.allocate(owner(i))));
+  t.equal(new Set(leases.map((l) => l.address)).size, 250);
+  t.same(ann(ipam), ['198.18.0.0/24'], '4 blocks claimed buddy-style: one /24');
+  const show = ipam.show();
+  t.equal(show.local.used, 250);
+  t.equal(show.local.capacity, 255, '256 minus the range start');
+  t.equal(show.local.usePercent, 98);
+  t.same(show.nodes, [
+    { node: 'n1', blocks: show.local.blocks.map((b) => b.block), announcement: ['198.18.0.0/24'] },
+  ]);
+  t.same(show.networks[0], {
+    name: 'pods',
+    cidrs: ['198.18.0.0/22'],
+    blockSize: 26,
+    blocksClaimed: 4,
+    blocksTotal: 16,
+  });
+  t.same(JSON.parse(JSON.stringify(show)), show, 'JSON-friendly');
+  await ipam.close();
+});
