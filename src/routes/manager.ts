@@ -42,7 +42,10 @@ export interface RoutesStatus {
   readonly mode: RoutesConfig['mode'];
   readonly table: number;
   readonly protocol: number;
-  /** Routes in the kernel that match the desired set, e.g. "198.19.1.0/24 blackhole". */
+  /**
+   * Routes in the kernel that match the desired set, e.g. "198.19.1.0/24 blackhole"; those in a
+   * VLAN table end in "table N".
+   */
   readonly routes: string[];
   /** Policy rules in the kernel (VLAN mode), e.g. "1000 from 198.19.0.0/20 lookup 110". */
   readonly rules: string[];
@@ -71,7 +74,6 @@ export class RoutesManager {
 
   private input: RoutesInput = { announced: [], peers: [] };
   private running = false;
-  private stopped = false;
   private timer: TimerHandle | undefined;
   private loop: Promise<void> | undefined;
   private dirty = false;
@@ -114,9 +116,17 @@ export class RoutesManager {
   /** First reconcile (resolves when it is done) and the resync timer. No-op when `manage: false`. */
   async start(): Promise<void> {
     if (!this.config.manage || this.running) return;
-    this.stopped = false;
+    if (!this.kernel) {
+      try {
+        this.kernel = new NetlinkKernel();
+      } catch (e) {
+        // No netlink socket (seccomp, a stripped kernel): report it and leave routes alone; the
+        // daemon keeps running its speakers.
+        this.fail('open rtnetlink socket', e);
+        return;
+      }
+    }
     this.running = true;
-    if (!this.kernel) this.kernel = new NetlinkKernel();
     this.log.info(
       { mode: this.config.mode, table: this.config.table, protocol: this.config.protocol },
       'route programming started',
@@ -132,7 +142,6 @@ export class RoutesManager {
   async stop(opts: { removeRoutes: boolean }): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
     await this.loop;
@@ -173,7 +182,10 @@ export class RoutesManager {
   }
 
   status(): RoutesStatus {
-    const routes = [...this.installed.values()].map(describeRoute);
+    // Routes outside routes.table (the VLAN tables) say which table they are in.
+    const routes = [...this.installed.values()].map((r) =>
+      r.table === this.config.table ? describeRoute(r) : `${describeRoute(r)} table ${r.table}`,
+    );
     return {
       managed: this.config.manage,
       mode: this.config.mode,
@@ -222,7 +234,7 @@ export class RoutesManager {
     this.timer?.cancel();
     this.timer = this.clock.setTimer(this.config.resyncInterval * 1000, () => {
       this.timer = undefined;
-      if (this.running && !this.stopped) void this.trigger();
+      if (this.running) void this.trigger();
     });
   }
 

@@ -227,8 +227,12 @@ t.test('VLAN policy: tables filled before rules are added; rules removed before 
   const st = mgr.status();
   t.same(st.rules, ['1000 from 198.19.0.0/20 lookup 110']);
   t.same(st.vlanIssues, []);
-  t.ok(st.routes.includes('0.0.0.0/0 via 198.18.0.1 dev 2'));
-  t.ok(st.routes.includes('198.18.0.0/24 throw'));
+  t.same(st.routes, [
+    '198.19.0.0/26 blackhole',
+    '0.0.0.0/0 via 198.18.0.1 dev 2 table 110',
+    '198.18.0.0/24 throw table 110',
+    '198.19.0.0/26 throw table 110',
+  ]);
 
   // The interface loses its address: rule first, then the table's routes go.
   kernel.connected = [];
