@@ -6,10 +6,10 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { ApiUnreachable, callApi } from '../daemon/api-client.js';
-import { Daemon } from '../daemon/daemon.js';
 import type { StatusDocument } from '../daemon/status.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/log.js';
+import { formatIpam, formatOspfDatabase } from './format-ipam.js';
 import { formatStatus } from './format-status.js';
 
 const DEFAULT_SOCKET = '/run/podroute/podroute.sock';
@@ -35,7 +35,9 @@ async function run(opts: { config: string }): Promise<void> {
   // A bug must not take the node's routes down with it: log loudly and keep serving.
   process.on('uncaughtException', (e) => logger.error({ err: e.stack ?? String(e) }, 'uncaught exception'));
   process.on('unhandledRejection', (e) => logger.error({ err: String(e) }, 'unhandled rejection'));
-  let daemon: Daemon;
+  // Loaded here so `podroute status` does not pay for the protocol stacks.
+  const { Daemon } = await import('../daemon/daemon.js');
+  let daemon: InstanceType<typeof Daemon>;
   try {
     daemon = new Daemon({ config, logger, clock: systemClock });
     await daemon.start();
@@ -54,16 +56,34 @@ async function run(opts: { config: string }): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-async function status(opts: { json?: boolean; socket: string }): Promise<void> {
+/**
+ * One request to the daemon, printed as JSON (`--json`) or through `format`. Exit 1 when the
+ * daemon is unreachable (DESIGN.md), 3 when it refused the request.
+ */
+async function ask<T>(
+  opts: { json?: boolean; socket: string },
+  method: string,
+  path: string,
+  body: unknown,
+  format: (doc: T) => string,
+): Promise<void> {
   try {
-    const res = await callApi(opts.socket, 'GET', '/status');
-    if (res.status !== 200) throw new Error(`daemon answered ${res.status}: ${JSON.stringify(res.body)}`);
-    const doc = res.body as StatusDocument;
-    process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : `${formatStatus(doc)}\n`);
+    const res = await callApi(opts.socket, method, path, body);
+    if (res.status !== 200) {
+      const err = (res.body as { error?: string } | undefined)?.error;
+      throw new Error(err ?? `daemon answered ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+    const doc = res.body as T;
+    process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : `${format(doc)}\n`);
   } catch (e) {
     process.stderr.write(`podroute: ${(e as Error).message}\n`);
     process.exit(e instanceof ApiUnreachable ? 1 : 3);
   }
+}
+
+function status(opts: { json?: boolean; socket: string; ospfDatabase?: boolean }): Promise<void> {
+  if (opts.ospfDatabase) return ask(opts, 'GET', '/ospf/database', undefined, formatOspfDatabase);
+  return ask<StatusDocument>(opts, 'GET', '/status', undefined, formatStatus);
 }
 
 export function buildProgram(): Command {
@@ -79,8 +99,32 @@ export function buildProgram(): Command {
     .command('status')
     .description('show the running daemon’s sessions, adjacencies and announcements')
     .option('--json', 'machine-readable output (DESIGN.md status JSON)')
+    .option('--ospf-database', 'list the OSPF link-state database instead')
     .addOption(socketOption())
     .action(status);
+  const ipam = program.command('ipam').description('address management: pools, groups, blocks');
+  ipam
+    .command('show')
+    .description('networks, groups, blocks per node and their use')
+    .option('--json', 'machine-readable output')
+    .addOption(socketOption())
+    .action((opts: { json?: boolean; socket: string }) => ask(opts, 'GET', '/ipam', undefined, formatIpam));
+  ipam
+    .command('release-node')
+    .description('give back every block of a node that is gone for good')
+    .argument('<name>', 'node name')
+    .option('--force', 'release even if the node still looks alive')
+    .option('--json', 'machine-readable output')
+    .addOption(socketOption())
+    .action((name: string, opts: { json?: boolean; socket: string; force?: boolean }) =>
+      ask<{ node: string; released: number }>(
+        opts,
+        'POST',
+        '/ipam/release-node',
+        { name, force: opts.force === true },
+        (r) => `released ${r.released} block(s) of node ${r.node}`,
+      ),
+    );
   return program;
 }
 

@@ -1,23 +1,29 @@
 /**
  * The daemon: wires configuration, the desired prefix set, the speakers and the local API.
  *
- *   config.announce ─┐
- *                    ├─► desired prefixes ─► BGP speaker ─► peers
- *   IPAM aggregate ──┘                   └─► OSPF speaker ─► leaf
+ *   config.announce ─┐                    ┌─► BGP speaker ─► peers
+ *                    ├─► desired prefixes ─┼─► OSPF speaker ─► leaf
+ *   IPAM aggregate ──┘                    └─► routes ─► kernel (blackholes, layer 2 peers)
  *
  * Nothing here speaks a protocol: it only decides what is desired and asks each consumer to
  * reconcile toward it.
  */
 import type { Server } from 'node:http';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
+import { defaultRoutesConfig } from '../config/routes.js';
+import { Ipam } from '../ipam/ipam.js';
+import { openStore } from '../ipam/store/open.js';
+import type { BlockStore } from '../ipam/store/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
+import { RoutesManager } from '../routes/manager.js';
 import type { Advertiser } from './advertiser.js';
 import { ApiServer } from './api-server.js';
+import { registerIpamApi } from './ipam-api.js';
 import { createMetricsRegistry, startMetricsServer } from './metrics.js';
 import { createBgp, createOspf } from './speakers.js';
-import type { BgpSectionStatus, OspfSectionStatus, StatusDocument } from './status.js';
+import type { BgpSectionStatus, StatusDocument } from './status.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -31,8 +37,11 @@ export class Daemon {
   private readonly logger: Logger;
   private readonly api: ApiServer;
   private bgp: Advertiser<BgpSectionStatus> | undefined;
-  private ospf: Advertiser<OspfSectionStatus> | undefined;
+  private ospf: ReturnType<typeof createOspf> | undefined;
   private metrics: Server | undefined;
+  private store: BlockStore | undefined;
+  private ipam: Ipam | undefined;
+  private routes: RoutesManager | undefined;
   private desired: Prefix[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -52,14 +61,32 @@ export class Daemon {
   async start(): Promise<void> {
     const { config, clock } = this.opts;
     await this.api.listen();
+    if (config.ipam) {
+      this.store = openStore(config.ipam, this.logger.child({ component: 'store' }));
+      this.ipam = await Ipam.open({
+        config: config.ipam,
+        node: { name: this.node, labels: config.node.labels },
+        store: this.store,
+        clock,
+        logger: this.logger.child({ component: 'ipam' }),
+      });
+      this.ipam.onChange(() => this.reconcile());
+      registerIpamApi(this.api, this.ipam);
+    }
+    const routesConfig = config.routes ?? defaultRoutesConfig;
+    if (routesConfig.manage) {
+      this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
+    }
     if (config.bgp) {
       this.bgp = createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
     }
     if (config.ospf) {
-      this.ospf = createOspf(config.ospf, this.routerId, clock, this.logger.child({ component: 'ospf' }));
+      const ospf = createOspf(config.ospf, this.routerId, clock, this.logger.child({ component: 'ospf' }));
+      this.api.route('GET', '/ospf/database', async () => ({ status: 200, body: ospf.database() }));
+      this.ospf = ospf;
     }
     this.reconcile();
-    await Promise.all([this.bgp?.start(), this.ospf?.start()]);
+    await Promise.all([this.bgp?.start(), this.ospf?.start(), this.routes?.start()]);
     if (config.api.metrics) {
       this.metrics = await startMetricsServer(
         config.api.metrics,
@@ -74,11 +101,16 @@ export class Daemon {
 
   /** Recomputes the desired prefix set and hands it to every speaker when it changed. */
   reconcile(): void {
-    const next = this.opts.config.announce.map((p) => parsePrefix(p)).sort(comparePrefix);
+    const next = [
+      ...this.opts.config.announce.map((p) => parsePrefix(p)),
+      ...(this.ipam?.announcement() ?? []),
+    ];
+    next.sort(comparePrefix);
     const unique = next.filter((p, i) => i === 0 || !prefixEquals(p, next[i - 1]!));
     this.desired = unique;
     this.bgp?.setDesired(unique);
     this.ospf?.setDesired(unique);
+    this.routes?.update({ announced: unique, peers: [] });
   }
 
   status(): StatusDocument {
@@ -89,6 +121,7 @@ export class Daemon {
     };
     if (this.bgp) doc.bgp = this.bgp.status();
     if (this.ospf) doc.ospf = this.ospf.status();
+    if (this.routes) doc.routes = this.routes.status();
     return doc;
   }
 
@@ -100,6 +133,11 @@ export class Daemon {
         this.bgp?.stop({ drain: true, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),
       ]);
+      // Routes stay: the blackholes keep traffic for this node's pods from looping while the
+      // fabric converges, and a restarted daemon adopts them (they carry our protocol tag).
+      await this.routes?.stop({ removeRoutes: false });
+      await this.ipam?.close();
+      await this.store?.close();
       await this.api.close();
       const metrics = this.metrics;
       if (metrics) {

@@ -29,6 +29,6 @@ export function createOspf(
   routerId: string,
   clock: Clock,
   logger: Logger,
-): Advertiser<OspfSectionStatus> {
+): Advertiser<OspfSectionStatus> & Pick<OspfSpeaker, 'database'> {
   return new OspfSpeaker({ routerId, config, clock, logger });
 }
