@@ -91,12 +91,32 @@ t.test('RoutesManager programs a namespace kernel by diff', { skip: gate.skip },
     '2001:db8:1::/48 blackhole proto 176',
   ]);
 
-  // ECMP shrinks to one path when the node loses an address: replaced in place.
-  st = await driver.send({ op: 'update', announced, peers: [{ ...n4, addresses: ['198.18.1.4'] }, far] });
+  // ECMP shrinks to one path when a node loses an address: replaced in place (IPv4 and IPv6, whose
+  // kernel keeps multipath legs as sibling routes and must drop the others on NLM_F_REPLACE).
+  const n3v6 = { ...n3, addresses: ['2001:db8::13'] };
+  st = await driver.send({
+    op: 'update',
+    announced,
+    peers: [{ ...n4, addresses: ['198.18.1.4'] }, n3v6, far],
+  });
+  const shrunk = await table(node);
   t.ok(
-    (await table(node)).includes('198.19.4.0/26 via 198.18.1.4 dev eth1 proto 176'),
-    'ECMP replaced by the one path left',
+    shrunk.includes('198.19.4.0/26 via 198.18.1.4 dev eth1 proto 176'),
+    'IPv4 ECMP replaced by the path left',
   );
+  t.ok(
+    shrunk.includes('2001:db8:3::/64 via 2001:db8::13 dev eth0 proto 176'),
+    'IPv6 ECMP replaced by the path left',
+  );
+  t.equal(shrunk.filter((l) => l.startsWith('2001:db8:3::/64')).length, 1, 'no IPv6 sibling left behind');
+  // And back to two legs.
+  st = await driver.send({ op: 'update', announced, peers: [{ ...n4, addresses: ['198.18.1.4'] }, n3, far] });
+  t.ok(
+    (await table(node)).includes(
+      '2001:db8:3::/64 via 2001:db8::13 dev eth0 via 2001:db8::3 dev eth0 proto 176',
+    ),
+  );
+  st = await driver.send({ op: 'update', announced, peers: [{ ...n4, addresses: ['198.18.1.4'] }, far] });
 
   // Someone deletes our blackhole by hand: the 1 s resync puts it back.
   await node.ip(['route', 'del', '198.19.1.0/24', 'table', String(TABLE)]);
