@@ -1,22 +1,15 @@
 /**
  * Interop with real FRR ospfd over a veth between two lab namespaces (point-to-point): adjacency
- * to Full, the announced prefix installed by FRR as an OSPF route, withdrawal, MD5 authentication,
- * and the graceful drain. Our speaker runs as a child process inside the node namespace.
+ * to Full as DD master and as slave, the announced prefix installed by FRR as an OSPF route, a
+ * prefix change, MD5 authentication, the graceful drain, and our packets' TTL 1 / TOS 0xC0 on the
+ * wire. Our speaker runs as a child process inside the node namespace.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { interopGate, Lab, REPO_ROOT, startFrr, waitFor } from '../../lab/fixture/index.js';
+import { haveCommand, interopGate, Lab, sleep, startFrr, waitFor } from '../../lab/fixture/index.js';
+import { startNodeSpeaker } from './interop-helpers.js';
 
 const gate = interopGate(['ip', 'frr']);
-
-interface NodeStatus {
-  status: {
-    interfaces: { state: string; neighbors: { routerId: string; state: string; ddRole: string | null }[] }[];
-    dropped: Record<string, number>;
-  };
-  database: { type: number; advRouter: string; detail: string }[];
-}
 
 const frrConfig = (auth: string, routerId: string) => `frr defaults traditional
 hostname leaf
@@ -48,38 +41,28 @@ async function scenario(
     { ns: node, ifname: 'eth1', addresses: ['198.18.0.2/30'] },
   );
   const frr = await startFrr(leaf, { config: frrConfig(opts.frrAuth, opts.frrRouterId) });
-  const cfg = lab.writeFile(
-    'ospf-node.json',
-    JSON.stringify({
-      routerId: '198.18.0.2',
-      ospf: {
-        interfaces: [
-          {
-            name: 'eth1',
-            network: 'point-to-point',
-            helloInterval: 2,
-            deadInterval: 8,
-            ...(opts.ourAuth ? { auth: opts.ourAuth } : {}),
-          },
-        ],
-      },
-    }),
-  );
-  const statusPath = join(lab.tmpDir, 'ospf-status.json');
-  const desiredPath = join(lab.tmpDir, 'ospf-desired.json');
-  writeFileSync(desiredPath, JSON.stringify(['198.19.1.0/24']));
-  const runner = join(REPO_ROOT, 'test/ospf/interop-node.ts');
-  const proc = node.spawn('ospf', 'sh', [
-    '-c',
-    `cd ${REPO_ROOT} && exec ${process.execPath} --import tsx ${runner} ${cfg} ${statusPath} ${desiredPath}`,
-  ]);
-  const ours = (): NodeStatus | undefined => {
-    try {
-      return JSON.parse(readFileSync(statusPath, 'utf8')) as NodeStatus;
-    } catch {
-      return undefined;
-    }
+  // Capture a few of our packets on the leaf side to check TTL and TOS.
+  const dump = haveCommand('tcpdump')
+    ? leaf.spawn('tcpdump', 'tcpdump', [
+        '-i',
+        'eth1',
+        '-n',
+        '-v',
+        '-c',
+        '3',
+        'ip proto 89 and src 198.18.0.2',
+      ])
+    : undefined;
+  await sleep(300);
+  const iface = {
+    name: 'eth1',
+    network: 'point-to-point',
+    helloInterval: 2,
+    deadInterval: 8,
+    ...(opts.ourAuth ? { auth: opts.ourAuth } : {}),
   };
+  const sp = startNodeSpeaker(lab, node, '198.18.0.2', { interfaces: [iface] }, ['198.19.1.0/24']);
+  const ours = () => sp.read();
   const frrNbrState = async (): Promise<string> => {
     const j = await frr.vtyshJson<{ neighbors?: Record<string, { nbrState?: string }[]> }>(
       'show ip ospf neighbor json',
@@ -105,23 +88,23 @@ async function scenario(
       intervalMs: 200,
       what: 'leaf installs 198.19.1.0/24 via OSPF',
     });
-    const route = await leaf.route('198.19.1.0/24');
-    t.equal(route?.gateway, '198.18.0.2', 'next hop is the node');
+    t.equal((await leaf.route('198.19.1.0/24'))?.gateway, '198.18.0.2', 'next hop is the node');
     t.ok(
       ours()?.database.some((e) => e.type === 1 && e.advRouter === opts.frrRouterId),
       "FRR's router-LSA in our LSDB",
     );
-    // Withdraw: the route disappears from the leaf (MinLSInterval may delay up to 5 s).
-    writeFileSync(desiredPath, JSON.stringify(['198.19.2.0/24']));
+    if (dump) {
+      await dump.exited;
+      const text = readFileSync(dump.logPath, 'utf8');
+      t.match(text, /tos 0xc0, ttl 1,/, 'sent with TOS 0xC0 and TTL 1');
+    }
+    // Change: the route follows (MinLSInterval may delay up to 5 s).
+    sp.setDesired(['198.19.2.0/24']);
     await waitFor(
       async () =>
         (await leaf.route('198.19.1.0/24')) === undefined &&
         (await leaf.route('198.19.2.0/24')) !== undefined,
-      {
-        timeoutMs: 15_000,
-        intervalMs: 200,
-        what: 'leaf replaces 198.19.1.0/24 with 198.19.2.0/24',
-      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'leaf replaces 198.19.1.0/24 with 198.19.2.0/24' },
     );
     t.pass('prefix change reached the leaf');
     // Only MinLSArrival discards are expected (FRR re-originates quickly around Full); no
@@ -130,8 +113,8 @@ async function scenario(
     t.same(drops, [], `no unexpected drops: ${JSON.stringify(ours()?.status.dropped)}`);
     // Drain: SIGTERM; the leaf drops the route and the adjacency long before Dead (8 s).
     const t0 = Date.now();
-    proc.signal('SIGTERM');
-    const exit = await proc.exited;
+    sp.proc.signal('SIGTERM');
+    const exit = await sp.proc.exited;
     t.equal(exit.code, 0, 'runner exits 0 after drain');
     t.ok(Date.now() - t0 < 3000, `drain took ${Date.now() - t0} ms`);
     await waitFor(async () => (await leaf.route('198.19.2.0/24')) === undefined, {
@@ -146,7 +129,7 @@ async function scenario(
     });
     t.pass('drained: route gone, FRR left Full before Dead');
   } catch (e) {
-    t.comment(proc.tail(40));
+    t.comment(sp.proc.tail(40));
     t.comment(frr.processes.map((p) => p.tail(30)).join('\n'));
     throw e;
   }
