@@ -155,14 +155,19 @@ async function up(file: string, opts: { podroute: boolean; frr: boolean; name?: 
   });
   let stopWatch = (): void => {};
   let stopping = false;
-  const teardown = async (why: string, code: number): Promise<never> => {
-    if (!stopping) {
-      stopping = true;
-      stopWatch();
-      say(`${why}: tearing down lab ${topo.name}`);
-      await lab.destroy();
-      say('lab removed');
+  let signals = 0;
+  const teardown = async (why: string, code: number): Promise<void> => {
+    if (stopping) {
+      // npx and tsx relay a signal to us as well, so one Ctrl-C often arrives twice: let the teardown
+      // finish. A third signal means "now": exit, and the fixture's exit hook removes the rest at once.
+      if (++signals >= 2) process.exit(130);
+      return;
     }
+    stopping = true;
+    stopWatch();
+    say(`${why}: tearing down lab ${topo.name}`);
+    await lab.destroy();
+    say('lab removed');
     process.exit(code);
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void teardown(sig, 0));
@@ -172,7 +177,8 @@ async function up(file: string, opts: { podroute: boolean; frr: boolean; name?: 
     running = await buildTopology(lab, topo, { skipDaemons: skip, onProgress: (l) => say(l) });
   } catch (e) {
     say(`build failed: ${(e as Error).message}`);
-    return teardown('error', 1);
+    await teardown('error', 1);
+    return;
   }
   say(`lab ${topo.name} is up. Logs and configs: ${lab.tmpDir}`);
   for (const n of running.nodes) {
