@@ -140,7 +140,14 @@ export class AddressPool {
   /** Per network: the block we last allocated from (checked first). */
   private readonly current = new Map<string, HeldBlock>();
 
-  constructor(private readonly quietMs: number) {}
+  /**
+   * `onEmpty` hears of every block whose last quarantined address came free, whichever call
+   * noticed it (the facade's timer or a later `allocate`), so no empty block is missed.
+   */
+  constructor(
+    private readonly quietMs: number,
+    private readonly onEmpty: (b: HeldBlock) => void = () => {},
+  ) {}
 
   addBlock(block: HeldBlock): void {
     this.blocks.set(block.text, block);
@@ -222,7 +229,10 @@ export class AddressPool {
       const e = q[this.qHead++]!;
       e.block.quarantined--;
       e.block.giveBack(e.offset);
-      if (e.block.empty) emptied.push(e.block);
+      if (e.block.empty) {
+        emptied.push(e.block);
+        this.onEmpty(e.block);
+      }
     }
     if (this.qHead > 1024 && this.qHead * 2 > q.length) {
       this.queue = q.slice(this.qHead);

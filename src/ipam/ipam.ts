@@ -149,7 +149,7 @@ export class Ipam {
     private readonly group: GroupSpec,
     private readonly state: NodeStateStore,
   ) {
-    this.pool = new AddressPool(opts.config.quarantine * 1000);
+    this.pool = new AddressPool(opts.config.quarantine * 1000, (b) => this.scheduleGrace(b));
     this.graceMs = opts.config.blockGrace * 1000;
   }
 
@@ -578,7 +578,7 @@ export class Ipam {
     this.quarantineTimer = this.opts.clock.setTimer(at - this.opts.clock.now(), () => {
       this.quarantineTimer = undefined;
       this.quarantineAt = Number.POSITIVE_INFINITY;
-      for (const b of this.pool.expire(this.opts.clock.now())) if (b.empty) this.scheduleGrace(b);
+      this.pool.expire(this.opts.clock.now()); // emptied blocks reach scheduleGrace via onEmpty
       this.armQuarantine();
     });
   }

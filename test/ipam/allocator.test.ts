@@ -44,3 +44,19 @@ t.test('IPv6 blocks: offsets land in the low bits', async (t) => {
   const first = new HeldBlock(parsePrefix('2001:db8::/124'), n);
   t.equal(first.capacity, 15, 'range start reserved');
 });
+
+t.test('a block emptied by the lazy expiry inside allocate is reported too', async (t) => {
+  const n = net('198.18.0.0/24', 29);
+  const emptied: string[] = [];
+  const pool = new AddressPool(10, (b) => emptied.push(b.text));
+  pool.addBlock(new HeldBlock(parsePrefix('198.18.0.8/29'), n));
+  pool.addBlock(new HeldBlock(parsePrefix('198.18.0.16/29'), n));
+  for (let i = 0; i < 8; i++) pool.allocate(`a${i}`, 'n', 0); // fills .8/29
+  pool.allocate('b', 'n', 0); // first of .16/29
+  pool.release('b', 0);
+  t.same(emptied, []);
+  // No timer ran; the next allocation at t=10 expires b's address and empties .16/29.
+  pool.release('a0', 10);
+  t.equal(pool.allocate('c', 'n', 10)?.block.text, '198.18.0.16/29');
+  t.same(emptied, ['198.18.0.16/29']);
+});
