@@ -151,7 +151,16 @@ export class OspfSpeaker implements OspfContext {
         area = makeArea(ic.area, stub, this.clock);
         this.areas.set(ic.area, area);
       }
-      const socket = this.socketFactory(ic.name);
+      let socket: OspfSocket;
+      try {
+        socket = this.socketFactory(ic.name);
+      } catch (e) {
+        // Leave nothing half-open: the daemon reports the error and exits.
+        await Promise.all(this.interfaces.map((i) => i.close()));
+        this.interfaces.length = 0;
+        this.areas.clear();
+        throw e;
+      }
       const iface = new OspfInterface(this, ic, area, socket);
       area.interfaces.push(iface);
       this.interfaces.push(iface);
