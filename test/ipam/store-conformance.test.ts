@@ -149,7 +149,10 @@ function suite(t: Test, b: Backend): Promise<void> {
           const child = spawnClaimer([...b.childArgs!(), `k${round}`, String(first), '200']);
           const lines = collect(child);
           await waitLine(lines, 'ready', 20_000);
-          await sleep(30 + Math.random() * 150);
+          // Kill it mid-stream: after its first acknowledged claim, at a random moment.
+          const end = Date.now() + 20_000;
+          while (!lines.all.some((l) => l.startsWith('ok ')) && Date.now() < end) await sleep(5);
+          await sleep(Math.random() * 100);
           child.kill('SIGKILL');
           await new Promise((r) => child.once('exit', r));
           reported.push(...lines.all.filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
@@ -173,6 +176,14 @@ function suite(t: Test, b: Backend): Promise<void> {
           'every survivor claim is stored',
         );
         t.equal(stored.size >= reported.length + parentWon.length, true);
+        // The dead claimer's liveness ends by itself (file: its pid is gone; etcd: its lease
+        // expires), and then its blocks can be reclaimed by the explicit command.
+        const admin = client();
+        const deadline = Date.now() + 15_000;
+        while ((await admin.isAlive('k0')) && Date.now() < deadline) await sleep(250);
+        t.equal(await admin.isAlive('k0'), false, 'killed claimer no longer alive');
+        const held = [...stored.values()].filter((n) => n === 'k0').length;
+        t.equal(await admin.releaseNode('k0'), held, `releaseNode frees its ${held} blocks`);
       });
     }
 
