@@ -146,3 +146,54 @@ t.test('FRR ospfd point-to-point, MD5 authentication, we are DD slave', { skip: 
     ourAuth: { type: 'md5', keyId: 1, key: 's3cret' },
   });
 });
+
+t.test(
+  'FRR keeps no stale route after our crash and restart (fight-back, RFC 2328 13.4)',
+  { skip: gate.skip },
+  async (t) => {
+    const lab = await Lab.create();
+    t.teardown(() => lab.destroy());
+    const leaf = await lab.addNamespace('leaf');
+    const node = await lab.addNamespace('node');
+    await lab.addLink(
+      { ns: leaf, ifname: 'eth1', addresses: ['198.18.0.1/30'] },
+      { ns: node, ifname: 'eth1', addresses: ['198.18.0.2/30'] },
+    );
+    const frr = await startFrr(leaf, { config: frrConfig('', '198.18.0.1') });
+    const iface = { name: 'eth1', network: 'point-to-point', helloInterval: 2, deadInterval: 8 };
+    const first = startNodeSpeaker(lab, node, '198.18.0.2', { interfaces: [iface] }, ['198.19.1.0/24']);
+    await waitFor(async () => (await leaf.route('198.19.1.0/24'))?.protocol === 'ospf', {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      what: 'first incarnation announced',
+    });
+    // Bump the sequence a few times so the stale instance is well ahead of a fresh start.
+    for (const p of ['198.19.2.0/24', '198.19.3.0/24']) {
+      first.setDesired([p]);
+      await waitFor(async () => (await leaf.route(p)) !== undefined, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+        what: p,
+      });
+    }
+    await first.proc.kill();
+    // The new incarnation starts at 0x80000001 with other contents, before FRR's Dead timer fires.
+    const second = startNodeSpeaker(lab, node, '198.18.0.2', { interfaces: [iface] }, ['198.19.9.0/24']);
+    try {
+      await waitFor(
+        async () =>
+          (await leaf.route('198.19.3.0/24')) === undefined &&
+          (await leaf.route('198.19.9.0/24')) !== undefined,
+        { timeoutMs: 20_000, intervalMs: 200, what: 'stale prefix replaced by the new one' },
+      );
+      t.pass('stale router-LSA replaced');
+      const own = second.read()?.database.find((e) => e.self && e.type === 1) as { seq?: string } | undefined;
+      t.ok(own?.seq && Number(own.seq) > 0x80000003, `re-originated past the old instance (${own?.seq})`);
+    } catch (e) {
+      t.comment(second.proc.tail(40));
+      t.comment(frr.processes.map((p) => p.tail(20)).join('\n'));
+      throw e;
+    }
+    await second.proc.stop();
+  },
+);
