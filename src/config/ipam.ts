@@ -4,6 +4,26 @@
  * Shape checks live here (zod); the cross-field rules (overlapping networks, a group outside its
  * parent, a block larger than its group, ...) live in `src/ipam/validate.ts` and are attached
  * below, so every problem prints as `ipam.groups[0].cidrs[1]: "198.18.0.0/15" <rule>` at start.
+ *
+ * ```yaml
+ * ipam:
+ *   store: etcds://10.0.0.5:2379,10.0.0.6:2379     # default file:///var/lib/podroute/ipam.json
+ *   etcd: { caFile: /etc/podroute/ca.pem, certFile: /etc/podroute/node.pem, keyFile: /etc/podroute/node.key }
+ *   quarantine: 30          # s before a freed address is reused
+ *   blockGrace: 300         # s before an empty block goes back to its group
+ *   networks:
+ *     - { name: pods, cidrs: [198.18.0.0/17, 198.19.0.0/18], blockSize: 26 }   # multi-segment
+ *     - { name: vlan20, cidr: 198.18.200.0/24, blockSize: 28, vlan: 20, gateway: 198.18.200.1 }
+ *   groups:                 # node.labels place a node in the deepest matching group
+ *     - name: zone-a
+ *       selector: { topology.kubernetes.io/zone: a }
+ *       cidrs: [198.18.0.0/18]
+ *       networks: [pods]
+ *       groups:
+ *         - { name: rack-1, selector: { rack: "1" }, cidrs: [198.18.0.0/22] }
+ *         - { name: rack-2, selector: { rack: "2" } }   # no cidrs: shares zone-a minus rack-1
+ *     - { name: l2-segment, selector: { segment: vlan20 }, networks: [vlan20] }
+ * ```
  */
 import { z } from 'zod';
 import { validateIpam } from '../ipam/validate.js';

@@ -373,3 +373,24 @@ t.test('concurrent allocations on a fresh node share claimed blocks and stay dis
   t.same(JSON.parse(JSON.stringify(show)), show, 'JSON-friendly');
   await ipam.close();
 });
+
+t.test('IPv6 network: reserved first address and gateway, buddy aggregation', async (t) => {
+  const e = env();
+  const ipam = await open(
+    e,
+    'n6',
+    cfg({ networks: [{ name: 'v6', cidr: '2001:db8:1::/120', blockSize: 124, gateway: '2001:db8:1::1' }] }),
+  );
+  t.same(await ipam.allocate(owner(0)), {
+    address: '2001:db8:1::2',
+    prefixLength: 120,
+    gateway: '2001:db8:1::1',
+    block: '2001:db8:1::/124',
+    network: 'v6',
+    group: 'default',
+  });
+  for (let i = 1; i < 20; i++) await ipam.allocate(owner(i));
+  t.equal(ipam.lookup(owner(14))?.address, '2001:db8:1::10', 'second block after 14 in the first');
+  t.same(ann(ipam), ['2001:db8:1::/123']);
+  await ipam.close();
+});
