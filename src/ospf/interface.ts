@@ -49,7 +49,18 @@ export class OspfInterface {
     readonly area: Area,
     readonly socket: OspfSocket,
   ) {
-    socket.onMessage((b, src) => this.receive(b, src));
+    socket.onMessage((b, src) => {
+      // Bad input must never take the daemon down: anything unexpected is counted and logged.
+      try {
+        this.receive(b, src);
+      } catch (e) {
+        this.ctx.count('internal-error');
+        this.ctx.logger.error(
+          { iface: this.name, err: (e as Error).stack },
+          'ospf: packet processing failed',
+        );
+      }
+    });
     // RFC 2328 D.4.3 / notes: strictly increasing, seeded from wall-clock seconds across restarts.
     this.lastCryptoSeq = Math.floor(Date.now() / 1000);
   }
