@@ -16,7 +16,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** The daemon's logger: JSON lines on stdout (DESIGN.md: `podroute run` logs JSON lines). */
 export function createLogger(level: LogLevel = 'info'): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({
+    level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"warn" reads better in `kubectl logs` and greps than pino's numeric 40.
+    formatters: { level: (label) => ({ level: label }) },
+  });
 }
 
 const noop = (): void => {};
