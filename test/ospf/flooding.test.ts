@@ -195,3 +195,28 @@ t.test(
     for (const s of [dr, bdr, other, node]) await s.stop({ drain: false });
   },
 );
+
+t.test('two uplinks in one area: LSAs learned on one are flooded out the other', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  const l1 = new FakeLink(clock);
+  const l2 = new FakeLink(clock);
+  const node = speaker(clock, '198.18.0.2', config({ interfaces: [{ name: 'eth1' }, { name: 'eth2' }] }), {
+    eth1: l1.attach('198.18.0.2'),
+    eth2: l2.attach('198.18.0.6'),
+  });
+  const leaf1 = speaker(clock, '198.18.0.1', config({}), { eth1: l1.attach('198.18.0.1') });
+  const leaf2 = speaker(clock, '198.18.0.5', config({}), { eth1: l2.attach('198.18.0.5') });
+  for (const s of [node, leaf1, leaf2]) await s.start();
+  clock.advance(11_000);
+  t.equal(nbrState(node, '198.18.0.1', 'eth1'), 'Full');
+  t.equal(nbrState(node, '198.18.0.5', 'eth2'), 'Full');
+  t.ok(routerOf(leaf2, '198.18.0.1'), "leaf1's router-LSA reached leaf2 through the node");
+  leaf1.setDesired([parsePrefix('198.19.50.0/24')]);
+  clock.advance(6_000);
+  t.match(routerOf(leaf2, '198.18.0.1')?.detail, /198\.19\.50\.0/, 'an update floods through too');
+  t.match(
+    routerOf(leaf1, '198.18.0.2')?.detail,
+    /p2p 198\.18\.0\.1.*p2p 198\.18\.0\.5|p2p 198\.18\.0\.5.*p2p 198\.18\.0\.1/s,
+  );
+  for (const s of [node, leaf1, leaf2]) await s.stop({ drain: false });
+});
