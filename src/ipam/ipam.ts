@@ -167,7 +167,8 @@ export class Ipam {
       const s = getOrAdd(nodesPerGroup, c.group, () => new Set<string>());
       s.add(c.node);
     }
-    const current = mine[0]?.group ?? saved?.group;
+    // The saved group is the latest placement; the store's claims may span an older group too.
+    const current = saved?.group ?? mine[0]?.group;
     const group = topology.place(node.labels, (g) => nodesPerGroup.get(g.name)?.size ?? 0, current);
     if (!group) {
       const groups = topology.groups.map((g) => `${g.path} ${JSON.stringify(g.selector)}`).join(', ');
@@ -210,10 +211,25 @@ export class Ipam {
       ...(saved?.quarantine ?? []).map((q) => ({ ...q, owner: '', live: false })),
     ];
     const usable: typeof rows = [];
+    const seen = new Set<string>();
     for (const r of rows) {
+      let block: Prefix;
+      try {
+        block = parsePrefix(r.block);
+      } catch {
+        block = parsePrefix('0.0.0.0/32');
+      }
+      if (offsetIn(block, r.address) < 0 || seen.has(r.address)) {
+        logger.error(
+          { block: r.block, address: r.address, owner: r.owner },
+          'saved address is invalid or listed twice; dropped',
+        );
+        continue;
+      }
+      seen.add(r.address);
       if (!wanted.has(r.block)) {
         // The state says we used this block but the store lost or never recorded our claim.
-        const net = this.topology.networkOf(parsePrefix(r.block));
+        const net = this.topology.networkOf(block);
         if (!net) {
           logger.error(
             { block: r.block, address: r.address },
@@ -221,13 +237,14 @@ export class Ipam {
           );
           continue;
         }
-        const res = await store.claim({
+        const claim: BlockClaim = {
           block: r.block,
           node: node.name,
           group: this.group.name,
           network: net.name,
           claimId: newClaimId(),
-        });
+        };
+        const res = await store.claim(claim);
         if (!res.ok) {
           logger.error(
             { block: r.block, address: r.address, holder: res.holder.node },
@@ -236,8 +253,7 @@ export class Ipam {
           continue;
         }
         wanted.add(r.block);
-        const c = (await store.list()).find((x) => x.block === r.block);
-        if (c) this.claims.set(c.block, c);
+        this.claims.set(claim.block, claim);
       }
       usable.push(r);
     }
@@ -266,6 +282,11 @@ export class Ipam {
     for (const r of usable.filter((x) => x.live)) {
       const b = heldBlocks.get(r.block);
       if (b) this.pool.restoreLive(r.owner, b, offsetIn(b.prefix, r.address));
+      else
+        logger.error(
+          { block: r.block, address: r.address, owner: r.owner },
+          'saved address in an unusable block',
+        );
     }
     for (const r of usable.filter((x) => !x.live).sort((a, b) => a.remainingMs - b.remainingMs)) {
       const b = heldBlocks.get(r.block);

@@ -394,3 +394,31 @@ t.test('IPv6 network: reserved first address and gateway, buddy aggregation', as
   t.same(ann(ipam), ['2001:db8:1::/123']);
   await ipam.close();
 });
+
+t.test('a saved state with bad or duplicate rows loads what is sound', async (t) => {
+  const e = env();
+  const state = new MemoryNodeState({
+    version: 1,
+    node: 'n1',
+    allocations: [
+      { owner: 'c1/eth0', address: '198.18.0.5', block: '198.18.0.0/29' },
+      { owner: 'c2/eth0', address: '198.18.0.5', block: '198.18.0.0/29' },
+      { owner: 'c3/eth0', address: '198.18.9.9', block: '198.18.0.0/29' },
+      { owner: 'c4/eth0', address: 'nonsense', block: 'nonsense' },
+    ],
+    quarantine: [{ address: '198.18.0.6', block: '198.18.0.0/29', remainingMs: 5000 }],
+  });
+  const ipam = await open(e, 'n1', cfg(), state);
+  t.equal(ipam.lookup({ containerId: 'c1', ifname: 'eth0' })?.address, '198.18.0.5');
+  t.equal(ipam.lookup({ containerId: 'c2', ifname: 'eth0' }), undefined, 'duplicate dropped');
+  t.equal(ipam.lookup({ containerId: 'c3', ifname: 'eth0' }), undefined, 'address outside its block dropped');
+  t.same(
+    (await e.store.list()).map((c) => c.block),
+    ['198.18.0.0/29'],
+    'block re-claimed from the state',
+  );
+  const got = [];
+  for (let i = 10; i < 14; i++) got.push((await ipam.allocate(owner(i))).address);
+  t.same(got, ['198.18.0.2', '198.18.0.3', '198.18.0.4', '198.18.0.7'], '.5 in use, .6 in quarantine');
+  await ipam.close();
+});
