@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ManagedProcess, type Namespace, startFrr, startPodroute } from '../lab/fixture/index.js';
 import { FRR_LEAF_CONFIG, LEAF_ADDR, LEAF_ASN, NODE_ADDR, NODE_ASN, twoNamespaces } from './lib/leaf.js';
+import { PacketLog } from './lib/packet-log.js';
 import { nowMs, RouteMonitor } from './lib/route-monitor.js';
 import { commOf, fmt, markdownTable, memoryMiB, sleep, summarize } from './lib/stats.js';
 
@@ -24,6 +25,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     only: { type: 'string', default: 'podroute,gobgp,bird' },
     verbose: { type: 'boolean', default: false },
+    /** Another podroute executable (e.g. a wrapper adding Node flags), for experiments. */
+    'podroute-bin': { type: 'string' },
   },
 });
 const RUNS = Number(args.runs);
@@ -43,6 +46,10 @@ interface Sample {
   withdrawMs: number;
   exitMs: number;
   originateMs?: number;
+  /** Spawn → the announcer's first SYN to the leaf (what its connect timer costs). */
+  synMs: number;
+  /** SIGTERM → the announcer's first BGP bytes on the wire (its withdraw or NOTIFICATION). */
+  wireWithdrawMs: number;
   comm: string;
 }
 
@@ -54,6 +61,7 @@ const podroute: Announcer = {
   async start(ns) {
     const node = await startPodroute(ns, {
       noWait: true,
+      ...(args['podroute-bin'] ? { bin: args['podroute-bin'] } : {}),
       config: {
         node: { name: 'node1', routerId: NODE_ADDR },
         announce: [PREFIX],
@@ -142,7 +150,13 @@ const bird: Announcer = {
   },
 };
 
-async function oneRun(name: string, a: Announcer, nodeNs: Namespace, mon: RouteMonitor): Promise<Sample> {
+async function oneRun(
+  name: string,
+  a: Announcer,
+  nodeNs: Namespace,
+  mon: RouteMonitor,
+  pkts: PacketLog,
+): Promise<Sample> {
   const t0 = nowMs();
   const proc = await a.start(nodeNs);
   const originated = a.originate ? a.originate(nodeNs, proc) : undefined;
@@ -157,19 +171,24 @@ async function oneRun(name: string, a: Announcer, nodeNs: Namespace, mon: RouteM
   const exit = await Promise.race([proc.exited, sleep(10_000).then(() => undefined)]);
   const exitMs = nowMs() - t1;
   if (!exit) await proc.kill();
+  if (args.verbose) console.error(`  +${fmt(up.at - t0)} ms  route in the leaf's kernel table`);
   if (args.verbose && name === 'podroute') {
     // podroute's JSON log: where its start-up time goes, relative to the spawn.
     for (const line of readFileSync(proc.logPath, 'utf8').split('\n').slice(-40)) {
       try {
-        const j = JSON.parse(line) as { time?: number; msg?: string };
-        if (j.time && j.time >= t0 - 1000)
-          console.error(`  +${fmt(j.time - t0)} ms ${j.msg ?? ''} ${line.slice(0, 160)}`);
+        const j = JSON.parse(line) as { time?: string | number; msg?: string };
+        const at = typeof j.time === 'string' ? Date.parse(j.time) : (j.time ?? 0);
+        if (at >= t0 - 1000) console.error(`  +${fmt(at - t0)} ms  ${j.msg ?? ''}`);
       } catch {
         // not a JSON line
       }
     }
   }
+  const syn = pkts.first(t0, (p) => p.flags === 'S');
+  const wire = pkts.first(t1, (p) => p.length > 0);
   return {
+    synMs: syn ? syn.at - t0 : Number.NaN,
+    wireWithdrawMs: wire ? wire.at - t1 : Number.NaN,
     upMs: up.at - t0,
     rssMiB: mem?.rss ?? Number.NaN,
     withdrawMs: down.at - t1,
@@ -183,7 +202,8 @@ async function main(): Promise<void> {
   const { lab, leafNs, nodeNs } = await twoNamespaces();
   try {
     await startFrr(leafNs, { config: FRR_LEAF_CONFIG });
-    const mon = await RouteMonitor.start(leafNs);
+    const mon = await RouteMonitor.start(lab, leafNs);
+    const pkts = await PacketLog.start(lab, leafNs, 'eth1', NODE_ADDR);
     const announcers: Record<string, Announcer> = {
       podroute,
       gobgp: gobgp(lab.allocPort(50051)),
@@ -193,12 +213,12 @@ async function main(): Promise<void> {
     const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (let i = 0; i < RUNS; i++) {
       for (const name of names) {
-        const s = await oneRun(name, announcers[name]!, nodeNs, mon);
+        const s = await oneRun(name, announcers[name]!, nodeNs, mon, pkts);
         samples[name]!.push(s);
         console.error(
-          `run ${i + 1}/${RUNS} ${name.padEnd(8)} up ${fmt(s.upMs)} ms` +
+          `run ${i + 1}/${RUNS} ${name.padEnd(8)} up ${fmt(s.upMs)} ms (SYN at ${fmt(s.synMs)} ms)` +
             (s.originateMs !== undefined ? ` (API add done at ${fmt(s.originateMs)} ms)` : '') +
-            `, RSS ${fmt(s.rssMiB, 1)} MiB (${s.comm}), withdrawn ${fmt(s.withdrawMs, 1)} ms, exited ${fmt(s.exitMs)} ms`,
+            `, RSS ${fmt(s.rssMiB, 1)} MiB (${s.comm}), withdrawn ${fmt(s.withdrawMs, 1)} ms (on the wire at ${fmt(s.wireWithdrawMs, 1)} ms), exited ${fmt(s.exitMs)} ms`,
         );
         // Let the leaf drop the dynamic neighbour before the next announcer connects.
         await sleep(1000);
@@ -211,13 +231,17 @@ async function main(): Promise<void> {
       const up = summarize(samples[n]!.map((s) => s.upMs));
       const w = summarize(samples[n]!.map((s) => s.withdrawMs));
       const r = summarize(samples[n]!.map((s) => s.rssMiB));
+      const syn = summarize(samples[n]!.map((s) => s.synMs));
+      const wire = summarize(samples[n]!.map((s) => s.wireWithdrawMs));
       const ratio = (x: number, b: number): string => (Number.isFinite(b) && b > 0 ? fmt(x / b, 1) : '–');
       return [
         n,
         `${fmt(up.median)} (${fmt(up.min)}–${fmt(up.max)})`,
         ratio(up.median, base.median),
+        fmt(syn.median),
         `${fmt(w.median, 1)} (${fmt(w.min, 1)}–${fmt(w.max, 1)})`,
         ratio(w.median, baseW.median),
+        fmt(wire.median, 1),
         `${fmt(r.median, 1)} (${fmt(r.min, 1)}–${fmt(r.max, 1)})`,
         ratio(r.median, baseR.median),
       ];
@@ -229,8 +253,10 @@ async function main(): Promise<void> {
           'announcer',
           'start → leaf kernel, ms',
           '× podroute',
+          'of which: first SYN at, ms',
           'SIGTERM → gone from leaf, ms',
           '× podroute',
+          'of which: on the wire at, ms',
           'RSS after 2 s, MiB',
           '× podroute',
         ],

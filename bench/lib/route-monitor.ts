@@ -7,7 +7,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import type { Namespace } from '../../lab/fixture/index.js';
+import type { Lab, Namespace } from '../../lab/fixture/index.js';
 
 export interface RouteEvent {
   kind: 'add' | 'del';
@@ -47,9 +47,9 @@ export class RouteMonitor {
   }
 
   /** Starts the monitor and gives it a moment to subscribe before anything is measured. */
-  static async start(ns: Namespace): Promise<RouteMonitor> {
+  static async start(lab: Lab, ns: Namespace): Promise<RouteMonitor> {
     const m = new RouteMonitor(ns);
-    ns.lab.onDestroy(() => m.stop());
+    lab.onDestroy(() => m.stop());
     await new Promise((r) => setTimeout(r, 300));
     return m;
   }
