@@ -96,6 +96,64 @@ function suite(t: Test, b: Backend): Promise<void> {
       t.equal(await admin.releaseNode('stays', { force: true }), 1);
     });
 
+    await t.test('node records: addresses, liveness, kept after close, gone with releaseNode', async (t) => {
+      const a = client();
+      const admin = client();
+      await a.register('rec-a', { addresses: ['198.18.0.3', '2001:db8::3', '198.18.0.3', '198.18.1.3'] });
+      const rec = (await admin.nodes()).find((r) => r.node === 'rec-a');
+      t.same(
+        rec,
+        { node: 'rec-a', addresses: ['198.18.0.3', '198.18.1.3', '2001:db8::3'], alive: true },
+        'another client sees the addresses, unique and sorted',
+      );
+      await a.register('rec-a');
+      t.same(
+        (await admin.nodes()).find((r) => r.node === 'rec-a')?.addresses,
+        ['198.18.0.3', '198.18.1.3', '2001:db8::3'],
+        'registering again without info keeps the addresses',
+      );
+      await a.register('rec-a', { addresses: ['198.18.0.4'] });
+      t.same((await admin.nodes()).find((r) => r.node === 'rec-a')?.addresses, ['198.18.0.4'], 'replaced');
+      t.equal(await a.isAlive('rec-a'), true, 'registering again keeps the node alive');
+      await a.claim(claimOf(blockName(30), 'rec-a'));
+      const b = client();
+      await b.register('rec-b', { addresses: ['198.18.0.5'] });
+      t.same(
+        (await admin.nodes()).filter((r) => r.node.startsWith('rec-')).map((r) => r.node),
+        ['rec-a', 'rec-b'],
+        'sorted by name',
+      );
+      await a.close();
+      t.same(
+        (await admin.nodes()).find((r) => r.node === 'rec-a'),
+        { node: 'rec-a', addresses: ['198.18.0.4'], alive: false },
+        'a stopped node keeps its record (its pods may still run) but is not alive',
+      );
+      let fired = 0;
+      const stop = admin.watch(() => fired++);
+      await sleep(300);
+      t.equal(await admin.releaseNode('rec-a'), 1);
+      t.notOk(
+        (await admin.nodes()).some((r) => r.node === 'rec-a'),
+        'releaseNode removes the node record',
+      );
+      for (let i = 0; i < 50 && fired === 0; i++) await sleep(50);
+      t.ok(fired > 0, 'watch fired for the release');
+      stop();
+      fired = 0;
+      const stop2 = admin.watch(() => fired++);
+      await sleep(300);
+      await b.register('rec-b', { addresses: ['198.18.0.6'] });
+      for (let i = 0; i < 50 && fired === 0; i++) await sleep(50);
+      t.ok(fired > 0, 'watch fires when only a node record changes');
+      stop2();
+      t.equal(await admin.releaseNode('rec-b', { force: true }), 0);
+      t.notOk(
+        (await admin.nodes()).some((r) => r.node === 'rec-b'),
+        'forced release removes a live record',
+      );
+    });
+
     await t.test('watch reports changes made by another client', async (t) => {
       const watcher = client();
       let n = 0;

@@ -2,6 +2,11 @@
  * etcd v3 block store. Layout under the configured prefix:
  *   <prefix>/blocks/<block, "/" as "_">  -> BlockClaim JSON, no lease (a claim outlives restarts)
  *   <prefix>/nodes/<node>                -> {host, since} on the node's lease (alive marker)
+ *   <prefix>/nodeinfo/<node>             -> NodeInfo JSON ({addresses}), no lease (node record)
+ *
+ * The node record is not on the lease for the same reason as the claims: other nodes' layer 2
+ * routes to this node's pods must survive a daemon restart or an etcd outage; only releaseNode
+ * ends it.
  *
  * Claims are transactions on one key: create only if the key's create_revision is 0, delete only
  * if its mod_revision is unchanged since we read our claim. Claims are deliberately not attached
@@ -23,7 +28,11 @@ import {
   type BlockStore,
   type ClaimResult,
   isClaim,
+  isNodeInfo,
   NodeAliveError,
+  type NodeInfo,
+  type NodeRecord,
+  normalizeAddresses,
   type ReleaseNodeOptions,
   StoreCorruptError,
   StoreError,
@@ -119,6 +128,10 @@ export class EtcdBlockStore implements BlockStore {
     return `${this.opts.prefix}/nodes/${node}`;
   }
 
+  private infoKey(node: string): string {
+    return `${this.opts.prefix}/nodeinfo/${node}`;
+  }
+
   /** Retries an idempotent operation through transient failures. */
   private async retry<T>(what: string, op: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.retryMs;
@@ -138,7 +151,8 @@ export class EtcdBlockStore implements BlockStore {
     }
   }
 
-  async register(node: string): Promise<void> {
+  async register(node: string, info?: NodeInfo): Promise<void> {
+    const alive = JSON.stringify({ host: hostname(), since: new Date().toISOString() });
     const grant = async (): Promise<void> => {
       const lease = this.client.lease(this.opts.leaseTtl);
       lease.on('lost', (err) => {
@@ -148,12 +162,58 @@ export class EtcdBlockStore implements BlockStore {
           this.opts.logger.error({ node, err: e.message }, 'cannot renew the etcd lease');
         });
       });
-      await lease
-        .put(this.nodeKey(node))
-        .value(JSON.stringify({ host: hostname(), since: new Date().toISOString() }));
+      await lease.put(this.nodeKey(node)).value(alive);
       this.leases.set(node, lease);
     };
-    await this.retry('register', grant);
+    const held = this.leases.get(node);
+    // Registering again (the daemon adds its addresses after IPAM registered the name) keeps the
+    // lease: a second lease would leave the first one's key alive until its TTL ran out.
+    if (held)
+      await this.retry('register', async () => void (await held.put(this.nodeKey(node)).value(alive)));
+    else await this.retry('register', grant);
+    const key = this.infoKey(node);
+    if (info) {
+      const text = JSON.stringify({ addresses: normalizeAddresses(info.addresses) });
+      await this.retry('register', () => this.client.put(key).value(text).exec());
+    } else {
+      // Create an empty record only if none exists: a restart without addresses keeps the old ones.
+      await this.retry('register', () =>
+        this.client
+          .if(key, 'Create', '==', 0)
+          .then(this.client.put(key).value(JSON.stringify({ addresses: [] })))
+          .commit(),
+      );
+    }
+  }
+
+  async nodes(): Promise<NodeRecord[]> {
+    const [infos, alive] = await this.retry('nodes', () =>
+      Promise.all([
+        this.client.getAll().prefix(`${this.opts.prefix}/nodeinfo/`).strings(),
+        this.client.getAll().prefix(`${this.opts.prefix}/nodes/`).keys(),
+      ]),
+    );
+    const aliveSet = new Set(alive.map((k) => k.slice(`${this.opts.prefix}/nodes/`.length)));
+    // The record is the nodeinfo key; the alive key alone (a forced release of a live node) is not one.
+    const names = new Set<string>();
+    const addresses = new Map<string, string[]>();
+    for (const [key, v] of Object.entries(infos)) {
+      const node = key.slice(`${this.opts.prefix}/nodeinfo/`.length);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        parsed = undefined;
+      }
+      if (!isNodeInfo(parsed)) {
+        throw new StoreCorruptError(`etcd key ${key} does not hold a node record: ${v.slice(0, 200)}`);
+      }
+      names.add(node);
+      addresses.set(node, normalizeAddresses(parsed.addresses));
+    }
+    return [...names]
+      .sort()
+      .map((node) => ({ node, addresses: addresses.get(node) ?? [], alive: aliveSet.has(node) }));
   }
 
   async isAlive(node: string): Promise<boolean> {
@@ -222,6 +282,7 @@ export class EtcdBlockStore implements BlockStore {
     for (const c of await this.list()) {
       if (c.node === node && (await this.release(c.block, node))) n++;
     }
+    await this.retry('releaseNode', () => this.client.delete().key(this.infoKey(node)).exec());
     return n;
   }
 
@@ -230,7 +291,8 @@ export class EtcdBlockStore implements BlockStore {
     let cancelled = false;
     void this.client
       .watch()
-      .prefix(`${this.opts.prefix}/blocks/`)
+      // Claims, node records and alive markers: layer 2 routes follow all three.
+      .prefix(`${this.opts.prefix}/`)
       .create()
       .then((w) => {
         if (cancelled) {

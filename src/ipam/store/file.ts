@@ -22,7 +22,11 @@ import {
   type BlockStore,
   type ClaimResult,
   isClaim,
+  isNodeInfo,
   NodeAliveError,
+  type NodeInfo,
+  type NodeRecord,
+  normalizeAddresses,
   type ReleaseNodeOptions,
   StoreCorruptError,
   StoreError,
@@ -38,7 +42,13 @@ interface NodeEntry {
 
 interface Data {
   claims: Record<string, BlockClaim>;
+  /** Alive markers: removed when the process closes the store. */
   nodes: Record<string, NodeEntry>;
+  /**
+   * Node records (addresses), kept until releaseNode. Optional: files written before node records
+   * existed lack it and stay valid (the checksum covers exactly what was written).
+   */
+  info?: Record<string, NodeInfo>;
 }
 
 export interface FileStoreOptions {
@@ -80,12 +90,28 @@ export class FileBlockStore implements BlockStore {
     this.emptyLockStaleMs = opts.emptyLockStaleMs ?? 2_000;
   }
 
-  async register(node: string): Promise<void> {
+  async register(node: string, info?: NodeInfo): Promise<void> {
     await this.update((d) => {
       d.nodes[node] = { pid: process.pid, host: this.host };
+      d.info ??= {};
+      if (info) d.info[node] = { addresses: normalizeAddresses(info.addresses) };
+      else d.info[node] ??= { addresses: [] };
       return true;
     });
     this.registered.add(node);
+  }
+
+  async nodes(): Promise<NodeRecord[]> {
+    const d = await this.read();
+    const names = new Set([...Object.keys(d.nodes), ...Object.keys(d.info ?? {})]);
+    return [...names].sort().map((node) => {
+      const e = d.nodes[node];
+      return {
+        node,
+        addresses: [...(d.info?.[node]?.addresses ?? [])],
+        alive: e !== undefined && this.entryAlive(e),
+      };
+    });
   }
 
   async isAlive(node: string): Promise<boolean> {
@@ -135,6 +161,7 @@ export class FileBlockStore implements BlockStore {
         }
       }
       delete d.nodes[node];
+      if (d.info) delete d.info[node];
       return [true, n];
     });
   }
@@ -209,6 +236,12 @@ export class FileBlockStore implements BlockStore {
       return bad('missing claims or nodes');
     for (const [k, c] of Object.entries(data.claims)) {
       if (!isClaim(c) || c.block !== k) return bad(`claim ${k} is malformed`);
+    }
+    if (data.info !== undefined) {
+      if (data.info === null || typeof data.info !== 'object') return bad('node records are not an object');
+      for (const [k, v] of Object.entries(data.info)) {
+        if (!isNodeInfo(v)) return bad(`node record ${k} is malformed`);
+      }
     }
     return data;
   }

@@ -4,6 +4,9 @@ import {
   type BlockStore,
   type ClaimResult,
   NodeAliveError,
+  type NodeInfo,
+  type NodeRecord,
+  normalizeAddresses,
   type ReleaseNodeOptions,
   sameClaimant,
 } from './types.js';
@@ -12,10 +15,21 @@ export class MemoryBlockStore implements BlockStore {
   readonly kind = 'memory';
   private readonly claims = new Map<string, BlockClaim>();
   private readonly alive = new Set<string>();
+  private readonly records = new Map<string, string[]>();
   private readonly watchers = new Set<() => void>();
 
-  async register(node: string): Promise<void> {
+  async register(node: string, info?: NodeInfo): Promise<void> {
     this.alive.add(node);
+    const before = this.records.get(node);
+    const next = info ? normalizeAddresses(info.addresses) : (before ?? []);
+    this.records.set(node, next);
+    if (before === undefined || before.join() !== next.join()) this.notify();
+  }
+
+  async nodes(): Promise<NodeRecord[]> {
+    return [...this.records.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([node, addresses]) => ({ node, addresses: [...addresses], alive: this.alive.has(node) }));
   }
 
   async isAlive(node: string): Promise<boolean> {
@@ -55,7 +69,8 @@ export class MemoryBlockStore implements BlockStore {
         n++;
       }
     }
-    if (n > 0) this.notify();
+    const hadRecord = this.records.delete(node);
+    if (n > 0 || hadRecord) this.notify();
     return n;
   }
 

@@ -17,6 +17,24 @@ export interface BlockClaim {
 
 export type ClaimResult = { readonly ok: true } | { readonly ok: false; readonly holder: BlockClaim };
 
+/** What a node says about itself when it registers (layer 2 routes need its addresses). */
+export interface NodeInfo {
+  /** The node's addresses on its links (IPv4/IPv6 text, no prefix length); see `nodes()`. */
+  readonly addresses: readonly string[];
+}
+
+/**
+ * One node known to the store. A record lives from the first `register` until `releaseNode`,
+ * like the node's claims: a daemon that stops or loses etcd for a while keeps its record (and so
+ * the other nodes' layer 2 routes to its pods), it only stops being `alive`.
+ */
+export interface NodeRecord {
+  readonly node: string;
+  /** Sorted, unique. Empty when the node never registered any. */
+  readonly addresses: string[];
+  readonly alive: boolean;
+}
+
 export interface ReleaseNodeOptions {
   /** Release even when the node still looks alive (its lease or process exists). */
   readonly force?: boolean;
@@ -25,9 +43,15 @@ export interface ReleaseNodeOptions {
 export interface BlockStore {
   /** `file` or `etcd`, for logs and `podroute ipam show`. */
   readonly kind: string;
-  /** Marks `node` alive (etcd: a key on a lease kept alive; file: the process id). */
-  register(node: string): Promise<void>;
+  /**
+   * Marks `node` alive (etcd: a key on a lease kept alive; file: the process id) and creates its
+   * node record. With `info`, the record's addresses are replaced; without, they stay as they
+   * were. Registering again from the same client is safe (etcd: the same lease).
+   */
+  register(node: string, info?: NodeInfo): Promise<void>;
   isAlive(node: string): Promise<boolean>;
+  /** Every node record, sorted by node name (released nodes are gone). */
+  nodes(): Promise<NodeRecord[]>;
   /** Every claim, sorted by block. */
   list(): Promise<BlockClaim[]>;
   /**
@@ -38,11 +62,15 @@ export interface BlockStore {
   /** Removes the block's claim only if `node` holds it. */
   release(block: string, node: string): Promise<boolean>;
   /**
-   * Removes every claim of a node gone for good (explicit operator command). Refused with
-   * NodeAliveError while the node looks alive, unless forced. Returns the number of blocks freed.
+   * Removes every claim and the node record of a node gone for good (explicit operator command).
+   * Refused with NodeAliveError while the node looks alive, unless forced. Returns the number of
+   * blocks freed.
    */
   releaseNode(node: string, opts?: ReleaseNodeOptions): Promise<number>;
-  /** Calls `cb` after any claim changes (possibly more often). Returns an unsubscribe function. */
+  /**
+   * Calls `cb` after any claim or node record changes (possibly more often). Returns an
+   * unsubscribe function.
+   */
   watch(cb: () => void): () => void;
   close(): Promise<void>;
 }
@@ -77,4 +105,15 @@ export function isClaim(v: unknown): v is BlockClaim {
 
 export function sameClaimant(a: BlockClaim, b: BlockClaim): boolean {
   return a.node === b.node && a.claimId === b.claimId;
+}
+
+/** Canonical form of a node's address list: unique, sorted, so comparisons are by value. */
+export function normalizeAddresses(addresses: readonly string[]): string[] {
+  return [...new Set(addresses)].sort();
+}
+
+export function isNodeInfo(v: unknown): v is NodeInfo {
+  if (v === null || typeof v !== 'object') return false;
+  const a = (v as Record<string, unknown>).addresses;
+  return Array.isArray(a) && a.every((x) => typeof x === 'string');
 }
