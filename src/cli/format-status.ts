@@ -2,7 +2,7 @@
  * The people's view of the status document, in the manner of `birdc show protocols`,
  * `gobgp neighbor` and `show ip ospf neighbor`: fixed columns, one row per peer or neighbor.
  */
-import type { StatusDocument } from '../daemon/status.js';
+import type { OspfInterfaceStatus, OspfSectionStatus, StatusDocument } from '../daemon/status.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -48,14 +48,49 @@ export function formatStatus(doc: StatusDocument): string {
     }
     out.push(table(rows));
   }
-  if (doc.ospf) {
-    out.push('', `OSPF  router-id ${doc.ospf.routerId}`);
-    const rows = [['Interface', 'State', 'Neighbor ID', 'Address', 'Neighbor state']];
-    for (const i of doc.ospf.interfaces) {
-      if (i.neighbors.length === 0) rows.push([i.name, i.state, '-', '-', '-']);
-      for (const n of i.neighbors) rows.push([i.name, i.state, n.routerId, n.address, n.state]);
-    }
-    out.push(table(rows));
-  }
+  if (doc.ospf) out.push('', ...formatOspf(doc.ospf));
   return out.join('\n');
+}
+
+/** The neighbor's role on its segment, as `show ip ospf neighbor` prints it after the state. */
+function ospfRole(iface: OspfInterfaceStatus, address: string): string {
+  if (iface.network !== 'broadcast') return '-';
+  if (address === iface.dr) return 'DR';
+  if (address === iface.bdr) return 'Backup';
+  return 'DROther';
+}
+
+/**
+ * The OSPF part: one line per interface, then the neighbors in the columns of FRR's
+ * `show ip ospf neighbor` (Neighbor ID, Pri, State/role, Up Time, Address, Interface:address),
+ * then the drop counters when there are any.
+ */
+function formatOspf(ospf: OspfSectionStatus): string[] {
+  const out = [`OSPF  router-id ${ospf.routerId}`];
+  const str = (v: unknown): string => (typeof v === 'string' && v !== '0.0.0.0' ? v : '-');
+  const ifRows = [['Interface', 'Area', 'Network', 'State', 'DR', 'BDR']];
+  for (const i of ospf.interfaces) {
+    ifRows.push([i.name, str(i.area), str(i.network), i.state, str(i.dr), str(i.bdr)]);
+  }
+  out.push(table(ifRows), '');
+  const nRows = [['Neighbor ID', 'Pri', 'State', 'Up Time', 'Address', 'Interface']];
+  for (const i of ospf.interfaces) {
+    for (const n of i.neighbors) {
+      const up =
+        typeof n.uptimeSeconds === 'number' && n.state === 'Full' ? formatDuration(n.uptimeSeconds) : '-';
+      nRows.push([
+        n.routerId,
+        typeof n.priority === 'number' ? String(n.priority) : '-',
+        `${n.state}/${ospfRole(i, n.address)}`,
+        up,
+        n.address,
+        typeof i.address === 'string' ? `${i.name}:${i.address}` : i.name,
+      ]);
+    }
+  }
+  out.push(nRows.length > 1 ? table(nRows) : '(no neighbors)');
+  const dropped = ospf.dropped as Record<string, number> | undefined;
+  const drops = Object.entries(dropped ?? {});
+  if (drops.length) out.push('', `Dropped: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return out;
 }

@@ -13,7 +13,7 @@ import { receiveLsAck, receiveLsUpdate } from './flood.js';
 import { ipToNum, OspfDecodeError } from './ip.js';
 import type { LsaHeader } from './lsa/header.js';
 import { Neighbor, type NeighborState, stateAtLeast } from './neighbor.js';
-import { verifyAuth } from './packet/auth.js';
+import { cryptoSeqFloor, verifyAuth } from './packet/auth.js';
 import type { HelloBody } from './packet/hello.js';
 import { decodePacket, encodePacket, type OspfPacket, type PacketBody } from './packet/packet.js';
 
@@ -61,8 +61,8 @@ export class OspfInterface {
         );
       }
     });
-    // RFC 2328 D.4.3 / notes: strictly increasing, seeded from wall-clock seconds across restarts.
-    this.lastCryptoSeq = Math.floor(Date.now() / 1000);
+    // RFC 2328 D.4.3 / notes: strictly increasing, and above what a previous incarnation sent.
+    this.lastCryptoSeq = cryptoSeqFloor(Date.now());
   }
 
   get name(): string {
@@ -333,7 +333,7 @@ export class OspfInterface {
   // ===== transmission =====
 
   private nextCryptoSeq(): number {
-    this.lastCryptoSeq = Math.max(this.lastCryptoSeq + 1, Math.floor(Date.now() / 1000)) >>> 0;
+    this.lastCryptoSeq = Math.max(this.lastCryptoSeq + 1, cryptoSeqFloor(Date.now())) >>> 0;
     return this.lastCryptoSeq;
   }
 

@@ -21,6 +21,24 @@ export type AuthConfig =
 
 const APAD = Buffer.from('878fe1f3', 'hex');
 
+/** 2024-01-01T00:00:00Z: the origin of the cryptographic sequence clock below. */
+const CRYPTO_SEQ_EPOCH_MS = Date.UTC(2024, 0, 1);
+/** One sequence tick per 100 ms: 2^32 ticks last until 2037 (like a 32-bit time_t). */
+const CRYPTO_SEQ_TICK_MS = 100;
+
+/**
+ * The lowest cryptographic sequence number to send at wall-clock time `nowMs` (RFC 2328 D.4.3).
+ * Receivers drop a packet whose number is below (FRR: not above) the last one accepted from us
+ * until the adjacency dies, so a restarted daemon must start above everything its previous
+ * incarnation sent. Seeding from wall-clock seconds (as FRR does) fails that after a restart
+ * within seconds of an adjacency bring-up, which sends more than one packet a second: the MD5
+ * interop test saw FRR ignore the new process until Dead. Ticks of 100 ms keep ahead unless
+ * a process averages more than ten packets a second per interface.
+ */
+export function cryptoSeqFloor(nowMs: number): number {
+  return Math.max(0, Math.floor((nowMs - CRYPTO_SEQ_EPOCH_MS) / CRYPTO_SEQ_TICK_MS)) >>> 0;
+}
+
 export function auTypeOf(auth: AuthConfig): AuType {
   if (auth.type === 'none') return AuType.None;
   if (auth.type === 'simple') return AuType.Simple;

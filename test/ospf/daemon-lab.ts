@@ -1,0 +1,170 @@
+/**
+ * Shared steps of the OSPF interop tests that drive the real daemon (`bin/podroute run`): the
+ * podroute config, waiting for adjacencies in `podroute status --json`, the CLI's table forms, and
+ * the SIGTERM withdrawal measured at the leaf's kernel table.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  CLEAN_NODE,
+  daemonEnv,
+  type ExitInfo,
+  type Namespace,
+  type PodrouteNode,
+  type PodrouteStatus,
+  run,
+  sleep,
+  waitFor,
+} from '../../lab/fixture/index.js';
+
+export interface OspfIfaceConfig {
+  name: string;
+  network: 'point-to-point' | 'broadcast';
+  helloInterval?: number;
+  deadInterval?: number;
+  priority?: number;
+  auth?: Record<string, unknown>;
+}
+
+/** podroute.yaml as an object: one node announcing `announce` over OSPF only, routes not managed. */
+export function ospfNodeConfig(
+  routerId: string,
+  interfaces: OspfIfaceConfig[],
+  announce: string[],
+): Record<string, unknown> {
+  return {
+    node: { name: 'node1', routerId },
+    announce,
+    log: { level: 'debug' },
+    ospf: { interfaces: interfaces.map((i) => ({ helloInterval: 2, deadInterval: 8, ...i })) },
+  };
+}
+
+/** The status document's OSPF part with the extra fields the speaker reports. */
+export interface OspfStatusDoc {
+  routerId: string;
+  interfaces: {
+    name: string;
+    state: string;
+    dr: string;
+    bdr: string;
+    neighbors: { routerId: string; address: string; state: string; priority: number }[];
+  }[];
+  announced: string[];
+  dropped: Record<string, number>;
+}
+
+export function ospfOf(s: PodrouteStatus): OspfStatusDoc | undefined {
+  return s.ospf as OspfStatusDoc | undefined;
+}
+
+/** Waits until `podroute status --json` shows every neighbor in `routerIds` Full. */
+export function waitNeighborsFull(
+  node: PodrouteNode,
+  routerIds: readonly string[],
+  timeoutMs = 40_000,
+): Promise<OspfStatusDoc> {
+  return waitFor(
+    async () => {
+      const o = ospfOf(await node.status());
+      const full = new Set(
+        o?.interfaces.flatMap((i) => i.neighbors.filter((n) => n.state === 'Full').map((n) => n.routerId)),
+      );
+      return routerIds.every((r) => full.has(r)) ? o : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `podroute Full with ${routerIds.join(', ')}` },
+  );
+}
+
+export function waitRoute(ns: Namespace, dst: string, protocol: string, timeoutMs = 30_000) {
+  return waitFor(
+    async () => {
+      const r = await ns.route(dst);
+      return r?.protocol === protocol ? r : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `${dst} (proto ${protocol}) in ${ns.name}'s kernel table` },
+  );
+}
+
+export async function waitNoRoute(ns: Namespace, dst: string, timeoutMs = 15_000): Promise<void> {
+  await waitFor(async () => (await ns.route(dst)) === undefined, {
+    timeoutMs,
+    intervalMs: 50,
+    what: `${dst} gone from ${ns.name}'s kernel table`,
+  });
+}
+
+/** `podroute status [--ospf-database]` as people see it (the table form). */
+export async function cliText(node: PodrouteNode, extra: string[] = []): Promise<string> {
+  const r = await run(
+    CLEAN_NODE[0],
+    [...CLEAN_NODE.slice(1), node.bin, 'status', ...extra, '--socket', node.socketPath],
+    { timeoutMs: 10_000, env: daemonEnv() },
+  );
+  return r.stdout;
+}
+
+export async function cliJson<T>(node: PodrouteNode, extra: string[]): Promise<T> {
+  return JSON.parse(await cliText(node, [...extra, '--json'])) as T;
+}
+
+export interface Withdrawal {
+  /** Milliseconds from SIGTERM until the prefix was seen gone from each leaf (polled every 10 ms). */
+  goneMs: number[];
+  exit: ExitInfo;
+  exitMs: number;
+}
+
+/**
+ * Sends SIGTERM and polls every leaf's kernel table every 10 ms until `prefix` is gone; the time is
+ * an upper bound (one `ip route` run, a few ms, plus the poll interval).
+ */
+export async function sigtermWithdrawal(
+  node: PodrouteNode,
+  leafs: readonly Namespace[],
+  prefix: string,
+  timeoutMs = 10_000,
+): Promise<Withdrawal> {
+  const proc = node.process;
+  if (!proc) throw new Error('podroute not started');
+  const t0 = performance.now();
+  proc.signal('SIGTERM');
+  const exited = proc.exited.then((exit) => ({ exit, exitMs: performance.now() - t0 }));
+  const goneMs = await Promise.all(
+    leafs.map(async (ns) => {
+      for (;;) {
+        if ((await ns.route(prefix)) === undefined) return performance.now() - t0;
+        if (performance.now() - t0 > timeoutMs)
+          throw new Error(`${prefix} still in ${ns.name} after SIGTERM`);
+        await sleep(10);
+      }
+    }),
+  );
+  const { exit, exitMs } = await Promise.race([
+    exited,
+    sleep(timeoutMs).then(() => {
+      throw new Error(`podroute did not exit within ${timeoutMs} ms of SIGTERM`);
+    }),
+  ]);
+  return { goneMs, exit, exitMs };
+}
+
+/**
+ * The daemon's own log lines for the drain (debug level): when it originated or flushed after the
+ * signal, relative to the first "stopping" line. For diagnostics in test output.
+ */
+export function drainTimeline(node: PodrouteNode): string {
+  const lines = node.logs().split('\n');
+  const out: string[] = [];
+  let t0: number | undefined;
+  for (const l of lines) {
+    try {
+      const j = JSON.parse(l) as { time?: number | string; msg?: string; lsa?: string; seq?: string };
+      const at = typeof j.time === 'string' ? Date.parse(j.time) : (j.time ?? 0);
+      if (j.msg?.startsWith('stopping')) t0 = at;
+      if (t0 !== undefined) out.push(`+${at - t0} ms ${j.msg ?? ''} ${j.lsa ?? ''} ${j.seq ?? ''}`);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out.join('\n');
+}
