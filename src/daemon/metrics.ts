@@ -1,81 +1,160 @@
 /**
  * Prometheus metrics and /healthz over HTTP (config `api.metrics`, e.g. 127.0.0.1:9473).
- * Gauges are filled from the status document at scrape time, so there is one source of truth and
- * nothing to keep in sync on the hot paths.
+ * Every series is read from the status document at scrape time, so there is one source of truth
+ * and nothing to keep in sync on the hot paths.
  */
 import { createServer, type Server } from 'node:http';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { StatusDocument } from './status.js';
 
 const BGP_STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
+type Labels = Record<string, string>;
+type Sample = [Labels, number];
+
+/** Shapes the speakers add beyond the contract; read defensively, as any may be absent. */
+interface PeerCounters {
+  messagesIn?: Record<string, number>;
+  messagesOut?: Record<string, number>;
+  malformed?: number;
+  treatAsWithdraw?: number;
+  flaps?: number;
+}
+
+function bgpPeers(doc: StatusDocument) {
+  return doc.bgp?.peers ?? [];
+}
+
+/** name → help, kind, and the samples it reads off the status document. */
+interface Series {
+  name: string;
+  help: string;
+  labels: string[];
+  counter?: boolean;
+  samples: (doc: StatusDocument) => Sample[];
+}
+
+const SERIES: Series[] = [
+  {
+    name: 'podroute_announced_prefixes',
+    labels: [],
+    help: 'Prefixes this node announces',
+    samples: (d) => [[{}, d.announced.length]],
+  },
+  {
+    name: 'podroute_bgp_peer_state',
+    labels: ['peer', 'state'],
+    help: 'BGP peer FSM state (1 for the current state)',
+    samples: (d) =>
+      bgpPeers(d).flatMap((p) =>
+        BGP_STATES.map((s): Sample => [{ peer: p.address, state: s }, p.state === s ? 1 : 0]),
+      ),
+  },
+  {
+    name: 'podroute_bgp_peer_up',
+    labels: ['peer'],
+    help: '1 when the BGP session is Established',
+    samples: (d) => bgpPeers(d).map((p) => [{ peer: p.address }, p.state === 'Established' ? 1 : 0]),
+  },
+  {
+    name: 'podroute_bgp_prefixes_sent',
+    labels: ['peer'],
+    help: 'Prefixes announced to the peer',
+    samples: (d) => bgpPeers(d).map((p) => [{ peer: p.address }, p.prefixesSent]),
+  },
+  {
+    name: 'podroute_bgp_prefixes_received',
+    labels: ['peer'],
+    help: 'Prefixes received from the peer (before import policy)',
+    samples: (d) => bgpPeers(d).map((p) => [{ peer: p.address }, p.prefixesReceived]),
+  },
+  {
+    name: 'podroute_bgp_messages_total',
+    labels: ['peer', 'direction', 'type'],
+    help: 'BGP messages by peer, direction and type',
+    counter: true,
+    samples: (d) =>
+      bgpPeers(d).flatMap((p) => {
+        const c = (p.counters ?? {}) as PeerCounters;
+        return (['in', 'out'] as const).flatMap((dir) =>
+          Object.entries((dir === 'in' ? c.messagesIn : c.messagesOut) ?? {}).map(
+            ([type, n]): Sample => [{ peer: p.address, direction: dir, type }, n],
+          ),
+        );
+      }),
+  },
+  {
+    name: 'podroute_bgp_malformed_messages_total',
+    labels: ['peer'],
+    help: 'Messages from the peer that failed to decode (each answered with a NOTIFICATION)',
+    counter: true,
+    samples: (d) =>
+      bgpPeers(d).map((p) => [{ peer: p.address }, ((p.counters ?? {}) as PeerCounters).malformed ?? 0]),
+  },
+  {
+    name: 'podroute_bgp_session_flaps_total',
+    labels: ['peer'],
+    help: 'Times an Established session went down',
+    counter: true,
+    samples: (d) =>
+      bgpPeers(d).map((p) => [{ peer: p.address }, ((p.counters ?? {}) as PeerCounters).flaps ?? 0]),
+  },
+  {
+    name: 'podroute_ospf_neighbor_full',
+    labels: ['interface', 'neighbor'],
+    help: '1 when the OSPF neighbor is Full',
+    samples: (d) =>
+      (d.ospf?.interfaces ?? []).flatMap((i) =>
+        i.neighbors.map(
+          (n): Sample => [{ interface: i.name, neighbor: n.routerId }, n.state === 'Full' ? 1 : 0],
+        ),
+      ),
+  },
+  {
+    name: 'podroute_ospf_dropped_packets_total',
+    labels: ['reason'],
+    help: 'OSPF packets and LSAs dropped, by reason (bad checksum, wrong area, auth, ...)',
+    counter: true,
+    samples: (d) =>
+      Object.entries((d.ospf?.dropped ?? {}) as Record<string, number>).map(([reason, n]) => [{ reason }, n]),
+  },
+  {
+    name: 'podroute_routes_programmed',
+    labels: [],
+    help: 'Kernel routes podroute holds as desired',
+    samples: (d) => (d.routes ? [[{}, (d.routes as { programmed: number }).programmed]] : []),
+  },
+  {
+    name: 'podroute_routes_errors_total',
+    labels: [],
+    help: 'Netlink errors while programming routes',
+    counter: true,
+    samples: (d) => (d.routes ? [[{}, (d.routes as { errors: number }).errors]] : []),
+  },
+];
+
 export function createMetricsRegistry(getStatus: () => StatusDocument): Registry {
   const registry = new Registry();
-  const announced = new Gauge({
-    name: 'podroute_announced_prefixes',
-    help: 'Prefixes this node announces',
-    registers: [registry],
-    collect() {
-      this.set(getStatus().announced.length);
-    },
-  });
-  void announced;
-  new Gauge({
-    name: 'podroute_bgp_peer_state',
-    help: 'BGP peer FSM state (1 for the current state)',
-    labelNames: ['peer', 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const p of getStatus().bgp?.peers ?? []) {
-        for (const s of BGP_STATES) this.set({ peer: p.address, state: s }, p.state === s ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'podroute_bgp_peer_up',
-    help: '1 when the BGP session is Established',
-    labelNames: ['peer'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const p of getStatus().bgp?.peers ?? [])
-        this.set({ peer: p.address }, p.state === 'Established' ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'podroute_bgp_prefixes_sent',
-    help: 'Prefixes announced to the peer',
-    labelNames: ['peer'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const p of getStatus().bgp?.peers ?? []) this.set({ peer: p.address }, p.prefixesSent);
-    },
-  });
-  new Gauge({
-    name: 'podroute_bgp_prefixes_received',
-    help: 'Prefixes received from the peer (before import policy)',
-    labelNames: ['peer'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const p of getStatus().bgp?.peers ?? []) this.set({ peer: p.address }, p.prefixesReceived);
-    },
-  });
-  new Gauge({
-    name: 'podroute_ospf_neighbor_full',
-    help: '1 when the OSPF neighbor is Full',
-    labelNames: ['interface', 'neighbor'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const i of getStatus().ospf?.interfaces ?? []) {
-        for (const n of i.neighbors)
-          this.set({ interface: i.name, neighbor: n.routerId }, n.state === 'Full' ? 1 : 0);
-      }
-    },
-  });
+  for (const s of SERIES) {
+    const options = { name: s.name, help: s.help, labelNames: s.labels, registers: [registry] };
+    if (s.counter) {
+      new Counter({
+        ...options,
+        collect() {
+          this.reset();
+          for (const [labels, n] of s.samples(getStatus())) this.inc(labels, n);
+        },
+      });
+    } else {
+      new Gauge({
+        ...options,
+        collect() {
+          this.reset();
+          for (const [labels, n] of s.samples(getStatus())) this.set(labels, n);
+        },
+      });
+    }
+  }
   return registry;
 }
 
