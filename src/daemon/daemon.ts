@@ -9,6 +9,7 @@
  * reconcile toward it.
  */
 import type { Server } from 'node:http';
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
 import { defaultRoutesConfig } from '../config/routes.js';
 import { Ipam } from '../ipam/ipam.js';
@@ -17,6 +18,7 @@ import type { BlockStore } from '../ipam/store/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
+import type { PeerNode } from '../routes/desired.js';
 import { RoutesManager } from '../routes/manager.js';
 import type { Advertiser } from './advertiser.js';
 import { ApiServer } from './api-server.js';
@@ -43,6 +45,10 @@ export class Daemon {
   private ipam: Ipam | undefined;
   private routes: RoutesManager | undefined;
   private desired: Prefix[] = [];
+  private peers: PeerNode[] = [];
+  private unwatchPeers: (() => void) | undefined;
+  private peersRunning: Promise<void> | undefined;
+  private peersAgain = false;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -70,12 +76,29 @@ export class Daemon {
         clock,
         logger: this.logger.child({ component: 'ipam' }),
       });
+      // The node record carries this node's link addresses: other nodes in layer 2 mode route
+      // our blocks via them (Ipam.open registered the name only).
+      const addresses = nodeAddresses(config.routes?.interfaces);
+      await this.store.register(this.node, { addresses });
+      this.logger.info({ addresses }, 'registered node addresses');
       this.ipam.onChange(() => this.reconcile());
       registerIpamApi(this.api, this.ipam);
     }
     const routesConfig = config.routes ?? defaultRoutesConfig;
     if (routesConfig.manage) {
       this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
+    }
+    if (this.routes && this.ipam && this.store && routesConfig.mode === 'layer2') {
+      // layer 2: routes to every other node's blocks via its addresses. Claims reach us through
+      // ipam.onChange (after IPAM re-read them), node records through the store's own watch.
+      const store = this.store;
+      const offIpam = this.ipam.onChange(() => void this.refreshPeers());
+      const offStore = store.watch(() => void this.refreshPeers());
+      this.unwatchPeers = () => {
+        offIpam();
+        offStore();
+      };
+      await this.refreshPeers();
     }
     if (config.bgp) {
       this.bgp = createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
@@ -110,7 +133,53 @@ export class Daemon {
     this.desired = unique;
     this.bgp?.setDesired(unique);
     this.ospf?.setDesired(unique);
-    this.routes?.update({ announced: unique, peers: [] });
+    this.routes?.update({ announced: unique, peers: this.peers });
+  }
+
+  /**
+   * layer 2: re-reads the node records and pairs them with IPAM's view of every node's blocks.
+   * Runs never overlap; calls during a run coalesce into one more run. A node released with
+   * `podroute ipam release-node` has neither claims nor a record, so its routes go away.
+   */
+  private refreshPeers(): Promise<void> {
+    if (this.peersRunning) {
+      this.peersAgain = true;
+      return this.peersRunning;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.peersAgain = false;
+        const store = this.store;
+        const ipam = this.ipam;
+        if (!store || !ipam || this.stopping) return;
+        let records: Awaited<ReturnType<BlockStore['nodes']>>;
+        try {
+          records = await store.nodes();
+        } catch (e) {
+          this.logger.warn(
+            { err: (e as Error).message },
+            'cannot read node records; layer 2 routes unchanged',
+          );
+          return;
+        }
+        const blocks = ipam.blocksByNode();
+        const peers = records
+          .filter((r) => r.node !== this.node)
+          .map((r) => ({ node: r.node, addresses: r.addresses, blocks: blocks.get(r.node) ?? [] }));
+        const key = (ps: PeerNode[]): string =>
+          ps
+            .map((p) => `${p.node}=${p.addresses.join(',')}:${p.blocks.map(formatPrefix).join(',')}`)
+            .join(';');
+        if (key(peers) !== key(this.peers)) {
+          this.peers = peers;
+          this.reconcile();
+        }
+      } while (this.peersAgain);
+    };
+    this.peersRunning = run().finally(() => {
+      this.peersRunning = undefined;
+    });
+    return this.peersRunning;
   }
 
   status(): StatusDocument {
@@ -129,12 +198,14 @@ export class Daemon {
   stop(reason = 'podroute is shutting down'): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
+      this.unwatchPeers?.();
       await Promise.allSettled([
         this.bgp?.stop({ drain: true, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),
       ]);
       // Routes stay: the blackholes keep traffic for this node's pods from looping while the
       // fabric converges, and a restarted daemon adopts them (they carry our protocol tag).
+      await this.peersRunning;
       await this.routes?.stop({ removeRoutes: false });
       await this.ipam?.close();
       await this.store?.close();
@@ -148,4 +219,28 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * The addresses this node registers for layer 2 peers: every address on `interfaces`
+ * (`routes.interfaces`), or when unset on every interface but loopback. Left out: IPv6
+ * link-local (on every link at once) and host addresses (/32, /128) such as the gateway address
+ * the CNI `ptp` plugin puts on each pod's host veth, which no peer can reach. Read once at start.
+ */
+export function nodeAddresses(
+  interfaces?: readonly string[],
+  list: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
+): string[] {
+  const out = new Set<string>();
+  for (const [name, addrs] of Object.entries(list)) {
+    if (interfaces ? !interfaces.includes(name) : name === 'lo') continue;
+    for (const a of addrs ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:')) continue;
+      const len = Number(a.cidr?.split('/')[1]);
+      if (len === (a.family === 'IPv4' ? 32 : 128)) continue;
+      out.add(a.address);
+    }
+  }
+  return [...out].sort();
 }

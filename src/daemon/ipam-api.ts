@@ -4,8 +4,9 @@
  * CNI error codes or exit codes.
  */
 import type { CniAllocation, CniRequest } from '../cni/spec.js';
-import { type Ipam, IpamExhaustedError, type Owner } from '../ipam/ipam.js';
+import { type AddressLease, type Ipam, IpamExhaustedError, type Owner } from '../ipam/ipam.js';
 import { NodeAliveError } from '../ipam/store/types.js';
+import { addressBits, formatAddress, parseAddress, prefixContains } from '../net/prefix.js';
 import { ApiError, type ApiServer } from './api-server.js';
 
 function owner(body: unknown): Owner {
@@ -21,12 +22,42 @@ function owner(body: unknown): Owner {
   return { containerId: b.containerId, ifname: b.ifname };
 }
 
+/**
+ * What the CNI plugin hands the main plugin. A network with a gateway (a VLAN segment) is passed
+ * through. Without one IPAM gives a host address (/32, /128): the node routes for the pod. Main
+ * plugins such as the reference `ptp` cannot use that: ptp deletes the connected route the
+ * address makes (a /32 makes none: "failed to delete route … no such process") and needs a
+ * gateway on-link (169.254.1.1 with a /32: "network is unreachable"; node-platform.md 7). So the
+ * answer is the address with the length of its network range and, as gateway, the range's first
+ * address, which IPAM never hands out (topology.ts). ptp puts that gateway as a /32 on every pod's
+ * host veth and routes the range via it inside the pod: all pod traffic goes through the node,
+ * which holds a host route per pod, exactly as with a /32. The gateway is the same on every
+ * node, so a pod's configuration never depends on where it runs.
+ */
+export function cniAllocation(ipam: Ipam, lease: AddressLease): CniAllocation {
+  const out: CniAllocation = { address: lease.address, prefixLength: lease.prefixLength };
+  if (lease.gateway) {
+    out.gateway = lease.gateway;
+    return out;
+  }
+  const bytes = parseAddress(lease.address);
+  const bits = bytes.length * 8;
+  if (lease.prefixLength !== bits) return out;
+  const net = ipam.topology.network(lease.network);
+  const range = net?.ranges.find((r) =>
+    prefixContains(r, { family: r.family, bytes, length: addressBits(r.family) }),
+  );
+  if (!range || range.length >= bits - 1) return out;
+  out.prefixLength = range.length;
+  out.gateway = formatAddress(range.bytes);
+  return out;
+}
+
 export function registerIpamApi(api: ApiServer, ipam: Ipam): void {
   api.route('POST', '/cni/add', async (body) => {
     try {
       const lease = await ipam.allocate(owner(body));
-      const out: CniAllocation = { address: lease.address, prefixLength: lease.prefixLength };
-      if (lease.gateway) out.gateway = lease.gateway;
+      const out = cniAllocation(ipam, lease);
       return { status: 200, body: { ...out, block: lease.block, network: lease.network } };
     } catch (e) {
       if (e instanceof IpamExhaustedError) throw new ApiError(507, e.message);
