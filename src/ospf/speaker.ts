@@ -121,6 +121,8 @@ export class OspfSpeaker implements OspfContext {
   private desired: Prefix[] = [];
   private readonly drops = new Map<string, number>();
   private readonly lastOriginated = new Map<string, number>();
+  /** `area|key` of own LSAs from a previous incarnation to supersede at once (RFC 2328 13.4). */
+  private readonly fightBack = new Set<string>();
   private reconcileTimer: TimerHandle | undefined;
   private sweepTimer: TimerHandle | undefined;
   private running = false;
@@ -278,8 +280,13 @@ export class OspfSpeaker implements OspfContext {
       (d) => d.type === h.type && d.id === h.id && (d.area === null || d.area === area.id),
     );
     this.logger.info({ lsa: entry.key, seq: h.seq, keep: !!want }, 'ospf: own LSA from a previous instance');
-    if (want && h.advRouter === this.routerId) this.originate(want);
-    else if (h.age < MAX_AGE) this.flush(area, entry);
+    if (want && h.advRouter === this.routerId) {
+      // Supersede it at once, but after the rest of this packet: the same LS Update usually
+      // completes Loading, and the new instance should already carry the Full adjacency. One
+      // origination instead of two keeps the second from waiting MinLSInterval (5 s).
+      this.fightBack.add(`${want.area}|${entry.key}`);
+      this.scheduleReconcile(true);
+    } else if (h.age < MAX_AGE) this.flush(area, entry);
   }
 
   // ===== origination =====
@@ -334,8 +341,14 @@ export class OspfSpeaker implements OspfContext {
     return out;
   }
 
-  private scheduleReconcile(): void {
-    if (!this.running || this.reconcileTimer) return;
+  private scheduleReconcile(soon = false): void {
+    if (!this.running) return;
+    if (this.reconcileTimer && soon) {
+      // A MinLSInterval retry may be armed far ahead; reconcile re-arms it if still needed.
+      this.reconcileTimer.cancel();
+      this.reconcileTimer = undefined;
+    }
+    if (this.reconcileTimer) return;
     // Coalesce a burst of state changes into one origination (same tick on a real clock).
     this.reconcileTimer = this.clock.setTimer(0, () => {
       this.reconcileTimer = undefined;
@@ -364,13 +377,17 @@ export class OspfSpeaker implements OspfContext {
         sameBody(have.lsa.body, d.body) &&
         have.lsa.header.options === d.options
       ) {
+        this.fightBack.delete(`${d.area}|${key}`);
         continue;
       }
       const last = this.lastOriginated.get(`${d.area}|${key}`);
       // MinLSInterval (RFC 2328 12.4); even a forced origination keeps MinLSArrival from the
       // previous one, or neighbors silently discard it (13 (5)(a); observed with FRR).
       const spacing = (force ? MIN_LS_ARRIVAL : MIN_LS_INTERVAL) * 1000;
-      const wait = last === undefined ? 0 : last + spacing - this.clock.now();
+      // 13.4 fight-back is not held to MinLSInterval: the neighbor holds the stale instance, not
+      // one we originated lately, so MinLSArrival there does not apply either.
+      const fight = this.fightBack.has(`${d.area}|${key}`);
+      const wait = last === undefined || fight ? 0 : last + spacing - this.clock.now();
       if (wait > 0) {
         retryIn = Math.min(retryIn, wait);
         continue;
@@ -435,6 +452,7 @@ export class OspfSpeaker implements OspfContext {
       false,
     );
     this.lastOriginated.set(`${d.area}|${key}`, this.clock.now());
+    this.fightBack.delete(`${d.area}|${key}`);
     if (have) this.removeFromRetransmits(area, key);
     this.logger.debug({ lsa: key, seq: `0x${(seq >>> 0).toString(16)}` }, 'ospf: originated');
     floodLsa(this, area, installed);

@@ -14,6 +14,7 @@ import {
   cliText,
   drainTimeline,
   ospfNodeConfig,
+  restartTimeline,
   sigtermWithdrawal,
   waitNeighborsFull,
   waitNoRoute,
@@ -118,6 +119,7 @@ async function scenario(t: Test, opts: { frrAuth: string; auth?: Record<string, 
     await node.start();
     await waitRoute(leafNs, '198.19.2.0/24', 'ospf', 20_000);
     t.comment(`restart → new prefix at the leaf after ${Date.now() - restartAt} ms`);
+    t.comment(restartTimeline(node, restartAt));
     t.equal(await leafNs.route('198.19.1.0/24'), undefined, 'old prefix absent after restart');
 
     // Crash (SIGKILL: no drain) and restart with a third prefix: the stale 198.19.2.0/24 must go
@@ -131,6 +133,7 @@ async function scenario(t: Test, opts: { frrAuth: string; auth?: Record<string, 
     await waitNoRoute(leafNs, '198.19.2.0/24', 10_000);
     const fought = Date.now() - crashAt;
     t.comment(`crash + restart → stale prefix gone, new present after ${fought} ms`);
+    t.comment(restartTimeline(node, crashAt));
     t.ok(fought < 15_000, 'no trace of the old prefix within a few seconds');
     const own2 = (await cliJson<OspfDatabaseEntry[]>(node, ['--ospf-database'])).find(
       (e) => e.self && e.type === 1,

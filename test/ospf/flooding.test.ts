@@ -74,6 +74,9 @@ t.test('fight-back: after a restart our stale router-LSA is replaced with a high
   );
   t.match(after.detail, /198\.19\.9\.0/, 'new contents');
   t.notMatch(after.detail, /198\.19\.5\.0/, 'stale prefix gone');
+  // One fight-back origination after Loading completes, with the Full adjacency in it: a first one
+  // without the link would hold the link back a whole MinLSInterval (5 s; seen with FRR).
+  t.match(after.detail, /^p2p 198\.18\.0\.2\//, 'already carries the point-to-point link to b');
   t.equal(routerOf(a2, '198.18.0.1')!.seq, after.seq);
   await a2.stop({ drain: false });
   await b.stop({ drain: false });

@@ -1,0 +1,135 @@
+/**
+ * The OSPF issue's broadcast case through the real daemon: podroute plus two routers on one
+ * bridge — FRR ospfd (priority 10, DR) and BIRD 2 (priority 5, BDR) — normal area, without
+ * authentication and with MD5. podroute (priority 0) must be DROther, Full with DR and BDR; both
+ * routers install the prefix in their kernel tables; SIGTERM withdraws it from both within 1 s;
+ * restarts with another prefix leave no trace of the old one (fight-back).
+ */
+import t, { type Test } from 'tap';
+import { interopGate, Lab, startBird, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import {
+  type OspfIfaceConfig,
+  ospfNodeConfig,
+  shutdownAndRestarts,
+  waitNeighborsFull,
+  waitRoute,
+} from '../ospf/daemon-lab.js';
+
+const gate = interopGate(['ip', 'frr', 'bird', 'podroute']);
+
+const FRR = '198.18.0.1';
+const NODE = '198.18.0.2';
+const BIRD = '198.18.0.3';
+
+const frrConfig = (auth: string) => `frr defaults traditional
+hostname leaf1
+log stdout
+interface eth1
+ ip ospf area 0.0.0.0
+ ip ospf priority 10
+ ip ospf hello-interval 2
+ ip ospf dead-interval 8
+${auth}
+router ospf
+ ospf router-id ${FRR}
+`;
+
+const birdConfig = (auth: string) => `log stderr all;
+router id ${BIRD};
+protocol device {}
+protocol kernel { ipv4 { export all; }; }
+protocol ospf v2 o {
+  ipv4 { import all; export none; };
+  area 0 {
+    interface "eth1" {
+      type broadcast; priority 5; hello 2; dead 8;
+${auth}
+    };
+  };
+}
+`;
+
+async function scenario(
+  t: Test,
+  opts: { frrAuth: string; birdAuth: string; auth?: Record<string, unknown> },
+): Promise<void> {
+  const lab = await Lab.create();
+  t.teardown(() => lab.destroy());
+  const frrNs = await lab.addNamespace('frr');
+  const birdNs = await lab.addNamespace('bird');
+  const nodeNs = await lab.addNamespace('node');
+  await lab.addBridge('sw', [
+    { ns: frrNs, ifname: 'eth1', addresses: [`${FRR}/24`] },
+    { ns: birdNs, ifname: 'eth1', addresses: [`${BIRD}/24`] },
+    { ns: nodeNs, ifname: 'eth1', addresses: [`${NODE}/24`] },
+  ]);
+  const frr = await startFrr(frrNs, { config: frrConfig(opts.frrAuth) });
+  // FRR first, BIRD a moment later: FRR (priority 10) becomes DR, BIRD BDR.
+  await waitFor(
+    async () => {
+      const j = await frr.vtyshJson<{ interfaces?: Record<string, { state?: string }> }>(
+        'show ip ospf interface eth1 json',
+      );
+      return j.interfaces?.eth1?.state === 'DR';
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: 'FRR DR on the segment' },
+  );
+  const bird = await startBird(birdNs, { config: birdConfig(opts.birdAuth) });
+  const iface: OspfIfaceConfig = {
+    name: 'eth1',
+    network: 'broadcast',
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  };
+  const configFor = (p: string) => ospfNodeConfig(NODE, [iface], [p]);
+  const node = await startPodroute(nodeNs, { config: configFor('198.19.1.0/24') });
+  try {
+    const o = await waitNeighborsFull(node, [FRR, BIRD], 60_000);
+    const i = o.interfaces[0]!;
+    t.equal(i.state, 'DROther', 'podroute (priority 0) is DROther');
+    t.equal(i.dr, FRR, 'FRR is DR');
+    t.equal(i.bdr, BIRD, 'BIRD is BDR');
+    t.match(
+      i.neighbors
+        .map((n) => ({ routerId: n.routerId, address: n.address, state: n.state }))
+        .sort((a, b) => a.routerId.localeCompare(b.routerId)),
+      [
+        { routerId: FRR, address: FRR, state: 'Full' },
+        { routerId: BIRD, address: BIRD, state: 'Full' },
+      ],
+    );
+    const f = await waitRoute(frrNs, '198.19.1.0/24', 'ospf');
+    t.equal(f.gateway, NODE, 'FRR routes the prefix via the node');
+    const b = await waitRoute(birdNs, '198.19.1.0/24', 'bird');
+    t.equal(b.gateway, NODE, 'BIRD routes the prefix via the node');
+    const unexpected = Object.keys(o.dropped).filter((k) => k !== 'lsa-min-ls-arrival');
+    t.same(unexpected, [], `no unexpected drops: ${JSON.stringify(o.dropped)}`);
+    await shutdownAndRestarts(
+      t,
+      node,
+      [
+        { ns: frrNs, protocol: 'ospf' },
+        { ns: birdNs, protocol: 'bird' },
+      ],
+      configFor,
+      [FRR, BIRD],
+    );
+  } catch (e) {
+    t.comment(node.logs().split('\n').slice(-40).join('\n'));
+    t.comment(frr.processes.map((p) => p.tail(15)).join('\n'));
+    t.comment(bird.process?.tail(15) ?? '');
+    throw e;
+  }
+}
+
+t.test('broadcast: FRR DR, BIRD BDR, podroute DROther, no authentication', { skip: gate.skip }, async (t) => {
+  await scenario(t, { frrAuth: '', birdAuth: '' });
+});
+
+t.test('broadcast: FRR DR, BIRD BDR, podroute DROther, MD5', { skip: gate.skip }, async (t) => {
+  await scenario(t, {
+    frrAuth: ' ip ospf authentication message-digest\n ip ospf message-digest-key 1 md5 s3cret',
+    birdAuth: `      authentication cryptographic;
+      password "s3cret" { id 1; algorithm keyed md5; };`,
+    auth: { type: 'md5', keyId: 1, key: 's3cret' },
+  });
+});
