@@ -29,7 +29,7 @@ import { type InterfaceState, OspfInterface, type OspfSocket } from './interface
 import { lsaKey } from './lsa/header.js';
 import { encodeLsa, type Lsa, type LsaBody } from './lsa/lsa.js';
 import { Lsdb, type LsdbEntry } from './lsdb.js';
-import type { Neighbor, NeighborState } from './neighbor.js';
+import { type Neighbor, type NeighborState, stateAtLeast } from './neighbor.js';
 import { externalLsaBody, networkLsaBody, routerLsaBody } from './originate.js';
 import { openOspfSocket } from './socket.js';
 
@@ -121,6 +121,10 @@ export class OspfSpeaker implements OspfContext {
   private desired: Prefix[] = [];
   private readonly drops = new Map<string, number>();
   private readonly lastOriginated = new Map<string, number>();
+  /** `area|key` of own LSAs whose last instance was originated with no neighbor to flood to. */
+  private readonly unflooded = new Set<string>();
+  /** When a neighbor last entered Exchange (it gets our LSAs in the exchange that follows). */
+  private lastExchangeStart = 0;
   /** `area|key` of own LSAs from a previous incarnation to supersede at once (RFC 2328 13.4). */
   private readonly fightBack = new Set<string>();
   private reconcileTimer: TimerHandle | undefined;
@@ -260,6 +264,7 @@ export class OspfSpeaker implements OspfContext {
   }
 
   neighborChanged(_iface: OspfInterface, _nbr: Neighbor, from: NeighborState, to: NeighborState): void {
+    if (to === 'Exchange') this.lastExchangeStart = this.clock.now();
     if (from === 'Full' || to === 'Full') this.scheduleReconcile();
   }
 
@@ -383,11 +388,22 @@ export class OspfSpeaker implements OspfContext {
       const last = this.lastOriginated.get(`${d.area}|${key}`);
       // MinLSInterval (RFC 2328 12.4); even a forced origination keeps MinLSArrival from the
       // previous one, or neighbors silently discard it (13 (5)(a); observed with FRR).
-      const spacing = (force ? MIN_LS_ARRIVAL : MIN_LS_INTERVAL) * 1000;
+      // An instance originated while no neighbor was in Exchange or later was flooded to nobody:
+      // MinLSInterval protects neighbors from floods, so it does not start that clock. Neighbors
+      // still got it in their database exchange, and drop a newer one within MinLSArrival of that;
+      // so wait 1 s from the latest exchange start instead. Without this, the instance with the
+      // first adjacency (at start) waited 5 s behind the one made before it (bench/ospf-converge.ts).
+      const k = `${d.area}|${key}`;
+      const unflooded = this.unflooded.has(k);
+      // (The neighbor may request our LSA a little after the exchange starts: 250 ms margin.)
+      const spacing = unflooded
+        ? MIN_LS_ARRIVAL * 1000 + 250
+        : (force ? MIN_LS_ARRIVAL : MIN_LS_INTERVAL) * 1000;
+      const since = unflooded ? Math.max(last ?? 0, this.lastExchangeStart) : last;
       // 13.4 fight-back is not held to MinLSInterval: the neighbor holds the stale instance, not
       // one we originated lately, so MinLSArrival there does not apply either.
-      const fight = this.fightBack.has(`${d.area}|${key}`);
-      const wait = last === undefined || fight ? 0 : last + spacing - this.clock.now();
+      const fight = this.fightBack.has(k);
+      const wait = since === undefined || fight ? 0 : since + spacing - this.clock.now();
       if (wait > 0) {
         retryIn = Math.min(retryIn, wait);
         continue;
@@ -413,6 +429,13 @@ export class OspfSpeaker implements OspfContext {
         this.reconcile(force);
       });
     }
+  }
+
+  /** Some neighbor in the LSA's flooding scope is in Exchange or later (RFC 2328 13.3 (1)(a)). */
+  private anyAdjacency(area: Area, type: number): boolean {
+    return this.floodingInterfaces(area, type).some((i) =>
+      [...i.neighbors.values()].some((n) => stateAtLeast(n.state, 'Exchange')),
+    );
   }
 
   private lsdbOf(d: Desired): Lsdb {
@@ -453,6 +476,8 @@ export class OspfSpeaker implements OspfContext {
     );
     this.lastOriginated.set(`${d.area}|${key}`, this.clock.now());
     this.fightBack.delete(`${d.area}|${key}`);
+    if (this.anyAdjacency(area, d.type)) this.unflooded.delete(`${d.area}|${key}`);
+    else this.unflooded.add(`${d.area}|${key}`);
     if (have) this.removeFromRetransmits(area, key);
     this.logger.debug({ lsa: key, seq: `0x${(seq >>> 0).toString(16)}` }, 'ospf: originated');
     floodLsa(this, area, installed);

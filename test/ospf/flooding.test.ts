@@ -223,3 +223,30 @@ t.test('two uplinks in one area: LSAs learned on one are flooded out the other',
   );
   for (const s of [node, leaf1, leaf2]) await s.stop({ drain: false });
 });
+
+t.test(
+  'the router-LSA with the first adjacency goes out MinLSArrival after the exchange, not MinLSInterval after start',
+  async (t) => {
+    const { clock, a, b } = p2pPair();
+    a.setDesired([parsePrefix('198.19.1.0/24')]);
+    await a.start();
+    // The neighbor shows up 3 s later: a's instance from start reached nobody by flooding.
+    clock.advance(3_000);
+    await b.start();
+    clock.advance(50);
+    t.equal(nbrState(a, '198.18.0.2'), 'Full');
+    t.notMatch(routerOf(b, '198.18.0.1')?.detail, /p2p/, 'b got the instance from start in the exchange');
+    clock.advance(1_100);
+    t.notMatch(routerOf(b, '198.18.0.1')?.detail, /p2p/, 'not within MinLSArrival (b would drop it)');
+    clock.advance(200);
+    t.match(routerOf(b, '198.18.0.1')?.detail, /^p2p 198\.18\.0\.2\//, 'p2p link 1.25 s after the exchange');
+    // A change now, with the adjacency up, is held to MinLSInterval from that flooded instance.
+    a.setDesired([parsePrefix('198.19.2.0/24')]);
+    clock.advance(4_000);
+    t.match(routerOf(b, '198.18.0.1')?.detail, /198\.19\.1\.0/, 'MinLSInterval still applies to floods');
+    clock.advance(1_100);
+    t.match(routerOf(b, '198.18.0.1')?.detail, /198\.19\.2\.0/);
+    await a.stop({ drain: false });
+    await b.stop({ drain: false });
+  },
+);
