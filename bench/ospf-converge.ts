@@ -114,21 +114,37 @@ interface Sample {
   flushMs?: number;
 }
 
-/** The first origination logged after "stopping", in ms after `t1` (podroute's ISO log times). */
-function flushSent(proc: ManagedProcess, t1: number): number | undefined {
-  let stopping = false;
+/** podroute's JSON log lines stamped at or after `since` (ms resolution; the log file is shared by runs). */
+function logSince(proc: ManagedProcess, since: number): { at: number; msg: string; to?: string }[] {
+  const out: { at: number; msg: string; to?: string }[] = [];
   for (const line of readFileSync(proc.logPath, 'utf8').split('\n')) {
     try {
-      const j = JSON.parse(line) as { time?: string; msg?: string };
-      if (j.msg?.startsWith('stopping')) stopping = true;
-      if (stopping && (j.msg === 'ospf: originated' || j.msg === 'ospf: flushing')) {
-        return Date.parse(j.time ?? '') - t1;
-      }
+      const j = JSON.parse(line) as { time?: string; msg?: string; to?: string };
+      const at = Date.parse(j.time ?? '');
+      if (at >= Math.floor(since)) out.push({ at, msg: j.msg ?? '', ...(j.to ? { to: j.to } : {}) });
     } catch {
       // not a JSON line
     }
   }
-  return undefined;
+  return out;
+}
+
+/** The first origination logged after "stopping", in ms after `t1`. */
+function flushSent(proc: ManagedProcess, t1: number): number | undefined {
+  const lines = logSince(proc, t1);
+  const stop = lines.findIndex((l) => l.msg.startsWith('stopping'));
+  const sent = lines.slice(Math.max(0, stop)).find((l) => /ospf: (originated|flushing)/.test(l.msg));
+  return stop >= 0 && sent ? sent.at - t1 : undefined;
+}
+
+/** Where podroute's start-up time goes: daemon up, neighbor Full, first instance flooded with it. */
+function startPhases(proc: ManagedProcess, t0: number): string {
+  const lines = logSince(proc, t0);
+  const started = lines.find((l) => l.msg === 'podroute started')?.at;
+  const full = lines.find((l) => l.msg === 'ospf: neighbor state' && l.to === 'Full')?.at;
+  const orig = full ? lines.find((l) => l.msg === 'ospf: originated' && l.at >= full)?.at : undefined;
+  const f = (x: number | undefined) => (x === undefined ? '?' : fmt(x - t0));
+  return `daemon up ${f(started)}, Full ${f(full)}, LSA with the adjacency ${f(orig)}`;
 }
 
 async function oneRun(
@@ -152,6 +168,7 @@ async function oneRun(
   const exitMs = nowMs() - t1;
   if (!exit) await proc.kill();
   const flushMs = name === 'podroute' ? flushSent(proc, t1) : undefined;
+  if (name === 'podroute') console.error(`  podroute: ${startPhases(proc, t0)} ms after spawn`);
   if (args.verbose) console.error(proc.tail(15));
   return {
     upMs: up.at - t0,
