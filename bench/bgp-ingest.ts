@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     /** GoBGP's `neighbor` query walks its tables under a lock: polled more slowly not to slow it. */
     'gobgp-poll-ms': { type: 'string', default: '1000' },
     'timeout-s': { type: 'string', default: '600' },
+    /** Another podroute executable (e.g. a wrapper adding `--cpu-prof`), for experiments. */
+    'podroute-bin': { type: 'string' },
   },
 });
 const COUNT = Number(args.count);
@@ -71,6 +73,7 @@ function podroute(): Speaker {
       // and the counting loop must already be polling by then.
       node = await startPodroute(ns, {
         noWait: true,
+        ...(args['podroute-bin'] ? { bin: args['podroute-bin'] } : {}),
         config: {
           node: { name: 'node1', routerId: NODE_ADDR },
           bgp: { asn: NODE_ASN, peers: [{ address: LEAF_ADDR, asn: LEAF_ASN, accept: 'all' }] },
