@@ -154,6 +154,8 @@ try {
         'calls/s',
         'p50 ms',
         'p99 ms',
+        'wall s',
+        'client CPU s',
       ],
       results.map((r) => [
         r.name,

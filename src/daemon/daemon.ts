@@ -15,7 +15,7 @@ import { defaultRoutesConfig } from '../config/routes.js';
 import { Ipam } from '../ipam/ipam.js';
 import { openStore } from '../ipam/store/open.js';
 import type { BlockStore } from '../ipam/store/types.js';
-import type { Clock } from '../lib/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { PeerNode } from '../routes/desired.js';
@@ -49,6 +49,7 @@ export class Daemon {
   private unwatchPeers: (() => void) | undefined;
   private peersRunning: Promise<void> | undefined;
   private peersAgain = false;
+  private peersRetry: TimerHandle | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -158,8 +159,13 @@ export class Daemon {
         } catch (e) {
           this.logger.warn(
             { err: (e as Error).message },
-            'cannot read node records; layer 2 routes unchanged',
+            'cannot read node records; layer 2 routes unchanged, retrying in 5 s',
           );
+          // The store's watch may stay silent after an outage: retry on our own.
+          this.peersRetry ??= this.opts.clock.setTimer(5000, () => {
+            this.peersRetry = undefined;
+            void this.refreshPeers();
+          });
           return;
         }
         const blocks = ipam.blocksByNode();
@@ -199,6 +205,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
       this.unwatchPeers?.();
+      this.peersRetry?.cancel();
       await Promise.allSettled([
         this.bgp?.stop({ drain: true, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),
