@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     }
     // No received prefix may have reached a kernel table (table.ts: they are data only).
     const leaked = (
-      await run('ip', ['-n', nodeNs.name, '-4', 'route', 'show', '100.64.0.0/10', 'root', '100.64.0.0/10'])
+      await run('ip', ['-n', nodeNs.name, '-4', 'route', 'show', 'root', '100.64.0.0/10'])
     ).stdout.trim();
     if (leaked)
       console.error(`WARNING: routes from the table in the node namespace:\n${leaked.slice(0, 500)}`);
