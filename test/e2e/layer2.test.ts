@@ -1,7 +1,8 @@
 /**
  * Layer 2 mode end to end: three nodes on one bridge, no router. Each node's podroute (routes.mode
- * layer2, one shared etcd, then one shared file store) routes the other nodes' blocks via their addresses; pods attached by the
- * reference ptp plugin (IPAM: podroute) reach each other across nodes through those routes only.
+ * layer2; one shared etcd, then one shared file store) routes the other nodes' blocks via their
+ * addresses; pods attached by the reference ptp plugin (IPAM: podroute) reach each other across
+ * nodes through those routes only.
  * node3 has two addresses on the link, so the others reach its block by ECMP. A node released with
  * `podroute ipam release-node` disappears from the others' kernel tables.
  */
