@@ -1,15 +1,16 @@
 /**
- * Adj-RIB-In (RFC 4271 3.2) of one peer, kept compact so a full table fits: IPv4 prefixes are keyed
- * by one number (address * 64 + length), IPv6 by a short string, and every route of one UPDATE
- * shares one attribute object (no Prefix objects or Buffers kept per route).
+ * Adj-RIB-In (RFC 4271 3.2) of one peer, kept compact so a full table fits: prefixes are keys of
+ * a PrefixMap (small integers for IPv4), and every route of one UPDATE shares one attribute object
+ * (no Prefix objects or Buffers kept per route).
  *
  * `received` counts every prefix the peer currently announces (before policy); only prefixes the
  * accept policy allows are stored with their attributes, the others only as keys (for the count
  * and for `maxPrefixes`).
  */
-import { makePrefix, type Prefix } from '../net/prefix.js';
+import type { Prefix } from '../net/prefix.js';
 import type { AsPathSegment, UpdateMessage } from './message/types.js';
 import { type AcceptPolicy, accepts } from './policy.js';
+import { PrefixMap } from './prefix-map.js';
 
 /** What we keep of a route's path attributes. */
 export interface RouteAttributes {
@@ -25,32 +26,15 @@ export interface ReceivedRoute extends RouteAttributes {
   readonly prefix: Prefix;
 }
 
-type Key = number | string;
-
-function key(p: Prefix): Key {
-  if (p.family === 4) return p.bytes.readUInt32BE(0) * 64 + p.length;
-  return `${p.bytes.toString('hex')}/${p.length}`;
-}
-
-function fromKey(k: Key): Prefix {
-  if (typeof k === 'number') {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(Math.floor(k / 64));
-    return makePrefix(b, k % 64);
-  }
-  const slash = k.indexOf('/');
-  return makePrefix(Buffer.from(k.slice(0, slash), 'hex'), Number(k.slice(slash + 1)));
-}
-
 export interface ApplyResult {
   readonly announced: number;
   readonly withdrawn: number;
 }
 
 export class AdjRibIn {
-  private readonly accepted = new Map<Key, RouteAttributes>();
+  private readonly accepted = new PrefixMap<RouteAttributes>();
   /** Announced but refused by policy: keys only. */
-  private readonly refused = new Set<Key>();
+  private readonly refused = new PrefixMap<true>();
 
   /**
    * `localAsn`: routes whose AS_PATH already holds it are looped (RFC 4271 9.1.2) and never
@@ -80,8 +64,7 @@ export class AdjRibIn {
     let withdrawn = 0;
     const a = u.attributes;
     const remove = (p: Prefix): void => {
-      const k = key(p);
-      if (this.accepted.delete(k) || this.refused.delete(k)) withdrawn++;
+      if (this.accepted.delete(p) || this.refused.delete(p)) withdrawn++;
     };
     u.withdrawn.forEach(remove);
     a.mpUnreach?.withdrawn.forEach(remove);
@@ -101,14 +84,13 @@ export class AdjRibIn {
     const looped =
       this.localAsn !== undefined && (a.asPath ?? []).some((seg) => seg.asns.includes(this.localAsn!));
     const add = (p: Prefix, attrs: RouteAttributes): void => {
-      const k = key(p);
       announced++;
       if (!looped && accepts(this.policy, p)) {
-        this.refused.delete(k);
-        this.accepted.set(k, attrs);
+        this.refused.delete(p);
+        this.accepted.set(p, attrs);
       } else {
-        this.accepted.delete(k);
-        this.refused.add(k);
+        this.accepted.delete(p);
+        this.refused.set(p, true);
       }
     };
     if (u.nlri.length > 0) {
@@ -130,7 +112,7 @@ export class AdjRibIn {
   /** The stored routes, materialized (for status and route programming). */
   routes(): ReceivedRoute[] {
     const out: ReceivedRoute[] = [];
-    for (const [k, attrs] of this.accepted) out.push({ prefix: fromKey(k), ...attrs });
+    for (const [prefix, attrs] of this.accepted.entries()) out.push({ prefix, ...attrs });
     return out;
   }
 
