@@ -12,19 +12,16 @@ import type { Server } from 'node:http';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
 import { defaultRoutesConfig } from '../config/routes.js';
-import { Ipam } from '../ipam/ipam.js';
-import { openStore } from '../ipam/store/open.js';
+import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { PeerNode } from '../routes/desired.js';
-import { RoutesManager } from '../routes/manager.js';
+import type { RoutesManager } from '../routes/manager.js';
 import type { Advertiser } from './advertiser.js';
 import { ApiServer } from './api-server.js';
-import { registerIpamApi } from './ipam-api.js';
-import { createMetricsRegistry, startMetricsServer } from './metrics.js';
-import { createBgp, createOspf } from './speakers.js';
+import { createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 import type { BgpSectionStatus, StatusDocument } from './status.js';
 
 export interface DaemonOptions {
@@ -39,7 +36,7 @@ export class Daemon {
   private readonly logger: Logger;
   private readonly api: ApiServer;
   private bgp: Advertiser<BgpSectionStatus> | undefined;
-  private ospf: ReturnType<typeof createOspf> | undefined;
+  private ospf: OspfAdvertiser | undefined;
   private metrics: Server | undefined;
   private store: BlockStore | undefined;
   private ipam: Ipam | undefined;
@@ -65,11 +62,20 @@ export class Daemon {
     this.api.route('GET', '/status', async () => ({ status: 200, body: this.status() }));
   }
 
+  /**
+   * Modules are loaded only for what the config uses (dynamic imports): a BGP-only node does not
+   * pay for the OSPF stack, the etcd client, netlink or the metrics library at start.
+   */
   async start(): Promise<void> {
     const { config, clock } = this.opts;
     await this.api.listen();
     if (config.ipam) {
-      this.store = openStore(config.ipam, this.logger.child({ component: 'store' }));
+      const [{ Ipam }, { openStore }, { registerIpamApi }] = await Promise.all([
+        import('../ipam/ipam.js'),
+        import('../ipam/store/open.js'),
+        import('./ipam-api.js'),
+      ]);
+      this.store = await openStore(config.ipam, this.logger.child({ component: 'store' }));
       this.ipam = await Ipam.open({
         config: config.ipam,
         node: { name: this.node, labels: config.node.labels },
@@ -87,6 +93,7 @@ export class Daemon {
     }
     const routesConfig = config.routes ?? defaultRoutesConfig;
     if (routesConfig.manage) {
+      const { RoutesManager } = await import('../routes/manager.js');
       this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
     }
     if (this.routes && this.ipam && this.store && routesConfig.mode === 'layer2') {
@@ -102,16 +109,22 @@ export class Daemon {
       await this.refreshPeers();
     }
     if (config.bgp) {
-      this.bgp = createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
+      this.bgp = await createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
     }
     if (config.ospf) {
-      const ospf = createOspf(config.ospf, this.routerId, clock, this.logger.child({ component: 'ospf' }));
+      const ospf = await createOspf(
+        config.ospf,
+        this.routerId,
+        clock,
+        this.logger.child({ component: 'ospf' }),
+      );
       this.api.route('GET', '/ospf/database', async () => ({ status: 200, body: ospf.database() }));
       this.ospf = ospf;
     }
     this.reconcile();
     await Promise.all([this.bgp?.start(), this.ospf?.start(), this.routes?.start()]);
     if (config.api.metrics) {
+      const { createMetricsRegistry, startMetricsServer } = await import('./metrics.js');
       this.metrics = await startMetricsServer(
         config.api.metrics,
         createMetricsRegistry(() => this.status()),

@@ -1,19 +1,25 @@
-/** Builds the protocol speakers from their config sections; the only place the daemon names them. */
-import { BgpSpeaker } from '../bgp/speaker.js';
+/**
+ * Builds the protocol speakers from their config sections; the only place the daemon names them.
+ * Each is loaded on demand: a BGP-only node never loads the OSPF stack (raw sockets) and the
+ * reverse, which keeps start-up time and memory down.
+ */
 import type { BgpConfig } from '../config/bgp.js';
 import type { OspfConfig } from '../config/ospf.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { OspfSpeaker } from '../ospf/speaker.js';
+import type { OspfSpeaker } from '../ospf/speaker.js';
 import type { Advertiser } from './advertiser.js';
 import type { BgpSectionStatus, OspfSectionStatus } from './status.js';
 
-export function createBgp(
+export type OspfAdvertiser = Advertiser<OspfSectionStatus> & Pick<OspfSpeaker, 'database'>;
+
+export async function createBgp(
   config: BgpConfig,
   routerId: string,
   clock: Clock,
   logger: Logger,
-): Advertiser<BgpSectionStatus> {
+): Promise<Advertiser<BgpSectionStatus>> {
+  const { BgpSpeaker } = await import('../bgp/speaker.js');
   return new BgpSpeaker({
     asn: config.asn,
     routerId,
@@ -24,11 +30,12 @@ export function createBgp(
   });
 }
 
-export function createOspf(
+export async function createOspf(
   config: OspfConfig,
   routerId: string,
   clock: Clock,
   logger: Logger,
-): Advertiser<OspfSectionStatus> & Pick<OspfSpeaker, 'database'> {
+): Promise<OspfAdvertiser> {
+  const { OspfSpeaker } = await import('../ospf/speaker.js');
   return new OspfSpeaker({ routerId, config, clock, logger });
 }

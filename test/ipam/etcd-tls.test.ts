@@ -41,8 +41,8 @@ t.test('store URLs and TLS options', async (t) => {
       ),
     /give both certFile and keyFile/,
   );
-  t.throws(() => openStore({ store: 'redis://x' }, silentLogger), StoreError);
-  t.equal(openStore({ store: 'file:///tmp/podroute-unused/ipam.json' }, silentLogger).kind, 'file');
+  await t.rejects(openStore({ store: 'redis://x' }, silentLogger), StoreError);
+  t.equal((await openStore({ store: 'file:///tmp/podroute-unused/ipam.json' }, silentLogger)).kind, 'file');
   t.throws(() => ipamSchema.parse({ store: 'http://x', networks: [{ name: 'a', cidr: '198.18.0.0/24' }] }));
 });
 
@@ -142,7 +142,7 @@ t.test('etcds:// with a client certificate against a real TLS etcd', async (t) =
       },
       networks: [{ name: 'a', cidr: '198.18.0.0/24' }],
     });
-  const store = openStore(cfg(true), silentLogger);
+  const store = await openStore(cfg(true), silentLogger);
   t.teardown(() => store.close());
   await waitFor(
     async () => {

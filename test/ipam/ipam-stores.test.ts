@@ -47,7 +47,7 @@ async function twoNodes(t: Test, storeUrl: string, etcd?: Record<string, unknown
     rmSync(dir, { recursive: true, force: true });
   });
   const node = async (name: string, rack: string): Promise<Ipam> => {
-    const store = openStore(config, silentLogger);
+    const store = await openStore(config, silentLogger);
     stores.push(store);
     const ipam = await Ipam.open({
       config,
