@@ -91,23 +91,6 @@ export class Daemon {
       this.ipam.onChange(() => this.reconcile());
       registerIpamApi(this.api, this.ipam);
     }
-    const routesConfig = config.routes ?? defaultRoutesConfig;
-    if (routesConfig.manage) {
-      const { RoutesManager } = await import('../routes/manager.js');
-      this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
-    }
-    if (this.routes && this.ipam && this.store && routesConfig.mode === 'layer2') {
-      // layer 2: routes to every other node's blocks via its addresses. Claims reach us through
-      // ipam.onChange (after IPAM re-read them), node records through the store's own watch.
-      const store = this.store;
-      const offIpam = this.ipam.onChange(() => void this.refreshPeers());
-      const offStore = store.watch(() => void this.refreshPeers());
-      this.unwatchPeers = () => {
-        offIpam();
-        offStore();
-      };
-      await this.refreshPeers();
-    }
     if (config.bgp) {
       this.bgp = await createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
     }
@@ -121,8 +104,29 @@ export class Daemon {
       this.api.route('GET', '/ospf/database', async () => ({ status: 200, body: ospf.database() }));
       this.ospf = ospf;
     }
+    // The sessions come up first: a leaf learns the node's prefixes while netlink loads.
     this.reconcile();
-    await Promise.all([this.bgp?.start(), this.ospf?.start(), this.routes?.start()]);
+    await Promise.all([this.bgp?.start(), this.ospf?.start()]);
+    const routesConfig = config.routes ?? defaultRoutesConfig;
+    if (routesConfig.manage) {
+      const { RoutesManager } = await import('../routes/manager.js');
+      this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
+      this.reconcile();
+      await this.routes.start();
+    }
+    if (this.routes && this.ipam && this.store && routesConfig.mode === 'layer2') {
+      // layer 2: routes to every other node's blocks via its addresses. Claims reach us through
+      // ipam.onChange (after IPAM re-read them), node records through the store's own watch.
+      const store = this.store;
+      const offIpam = this.ipam.onChange(() => void this.refreshPeers());
+      const offStore = store.watch(() => void this.refreshPeers());
+      this.unwatchPeers = () => {
+        offIpam();
+        offStore();
+      };
+      await this.refreshPeers();
+    }
+
     if (config.api.metrics) {
       const { createMetricsRegistry, startMetricsServer } = await import('./metrics.js');
       this.metrics = await startMetricsServer(
