@@ -15,8 +15,8 @@ import { StoreError } from '../../src/ipam/store/types.js';
 import { silentLogger } from '../../src/lib/log.js';
 
 t.test('store URLs and TLS options', async (t) => {
-  const plain = etcdOptionsFromConfig('etcd://10.0.0.1:2379,10.0.0.2:2379', undefined, silentLogger);
-  t.same(plain.hosts, ['http://10.0.0.1:2379', 'http://10.0.0.2:2379']);
+  const plain = etcdOptionsFromConfig('etcd://198.18.0.10:2379,198.18.0.11:2379', undefined, silentLogger);
+  t.same(plain.hosts, ['http://198.18.0.10:2379', 'http://198.18.0.11:2379']);
   t.equal(plain.prefix, '/podroute/ipam');
   t.equal(plain.tls, undefined);
   t.throws(

@@ -3,6 +3,8 @@
  * (Exa-Networks/exabgp, BSD-3-Clause, Copyright Exa Networks Limited). Decoding them checks our
  * reading of a third party's encoder, not only our own round trip.
  */
+// The addresses inside these vectors (10.0.1.0/24, 192.168.1.254) are bytes of ExaBGP's published
+// test messages, decoded and compared only: no traffic goes to them.
 import t, { type Test } from 'tap';
 import {
   decodeMessage,
