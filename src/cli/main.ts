@@ -1,7 +1,8 @@
 /**
  * `podroute` command line (DESIGN.md "Command line"):
  *   podroute run --config FILE
- *   podroute status [--json] [--socket PATH]
+ *   podroute status [--json] [--ospf-database] [--socket PATH]
+ *   podroute ipam show [--json] | podroute ipam release-node NAME [--force]
  */
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/index.js';
@@ -40,11 +41,11 @@ async function run(opts: { config: string }): Promise<void> {
   let daemon: InstanceType<typeof Daemon>;
   try {
     daemon = new Daemon({ config, logger, clock: systemClock });
-    await daemon.start();
   } catch (e) {
     process.stderr.write(`podroute: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  // Handlers first: a signal during start-up still withdraws whatever is already announced.
   const shutdown = (signal: string) => {
     setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
     daemon.stop(`podroute on ${daemon.node} received ${signal}`).then(
@@ -54,6 +55,14 @@ async function run(opts: { config: string }): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await daemon.start();
+  } catch (e) {
+    process.stderr.write(`podroute: cannot start: ${(e as Error).message}\n`);
+    // Close what did start (API socket, sessions) so a retry finds nothing in its way.
+    await daemon.stop('podroute failed to start').catch(() => {});
+    process.exit(1);
+  }
 }
 
 /**
