@@ -4,7 +4,7 @@
  * member of AllSPFRouters (and AllDRouters on broadcast links), TTL 1, TOS 0xC0 (internetwork
  * control), no multicast loopback, 64 KiB receive buffer.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import raw, { type RawSocket } from 'raw-socket';
 import { ALL_D_ROUTERS, ALL_SPF_ROUTERS, IP_PROTO_OSPF } from './constants.js';
@@ -23,6 +23,13 @@ const IP_ADD_MEMBERSHIP = 35;
 
 export class OspfSocketError extends Error {}
 
+/**
+ * The interface exists but has no usable IPv4 address yet (none configured, or the link is down:
+ * Node lists addresses of running interfaces only). Not fatal: the interface stays Down (RFC 2328
+ * 9.1) and the speaker tries again.
+ */
+export class InterfaceNotReadyError extends OspfSocketError {}
+
 export interface InterfaceInfo {
   address: string;
   netmask: string;
@@ -32,8 +39,11 @@ export interface InterfaceInfo {
 
 /** Address and netmask from os.networkInterfaces(); ifindex and MTU from sysfs. */
 export function interfaceInfo(ifname: string): InterfaceInfo {
+  if (!existsSync(`/sys/class/net/${ifname}`)) {
+    throw new OspfSocketError(`interface ${ifname} does not exist (ospf.interfaces[].name)`);
+  }
   const v4 = (networkInterfaces()[ifname] ?? []).find((a) => a.family === 'IPv4');
-  if (!v4) throw new OspfSocketError(`interface ${ifname} has no IPv4 address (ospf.interfaces[].name)`);
+  if (!v4) throw new InterfaceNotReadyError(`interface ${ifname} is down or has no IPv4 address`);
   const sys = (f: string) => Number(readFileSync(`/sys/class/net/${ifname}/${f}`, 'utf8').trim());
   let mtu = 1500;
   let ifindex = 0;

@@ -9,7 +9,7 @@
  * RFC 5709 HMAC-SHA-256. Not supported: NBMA, virtual links, SPF (a node announces, it does not
  * route on what it learns), NSSA.
  */
-import type { OspfConfig } from '../config/ospf.js';
+import type { OspfConfig, OspfInterfaceConfig } from '../config/ospf.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { formatAddress, formatPrefix, type Prefix } from '../net/prefix.js';
@@ -31,7 +31,7 @@ import { encodeLsa, type Lsa, type LsaBody } from './lsa/lsa.js';
 import { Lsdb, type LsdbEntry } from './lsdb.js';
 import { type Neighbor, type NeighborState, stateAtLeast } from './neighbor.js';
 import { externalLsaBody, networkLsaBody, routerLsaBody } from './originate.js';
-import { openOspfSocket } from './socket.js';
+import { InterfaceNotReadyError, openOspfSocket } from './socket.js';
 
 export interface OspfSpeakerOptions {
   routerId: string;
@@ -131,6 +131,9 @@ export class OspfSpeaker implements OspfContext {
   private sweepTimer: TimerHandle | undefined;
   private running = false;
   private draining = false;
+  /** Configured interfaces not up yet (no address, no carrier): retried every second. */
+  private readonly pending = new Map<string, OspfInterfaceConfig>();
+  private pendingTimer: TimerHandle | undefined;
 
   constructor(opts: OspfSpeakerOptions) {
     this.routerId = opts.routerId;
@@ -151,30 +154,67 @@ export class OspfSpeaker implements OspfContext {
   async start(): Promise<void> {
     if (this.running) return;
     for (const ic of this.config.interfaces) {
-      let area = this.areas.get(ic.area);
-      if (!area) {
-        const stub = this.config.areas.some((a) => a.id === ic.area && a.type === 'stub');
-        area = makeArea(ic.area, stub, this.clock);
-        this.areas.set(ic.area, area);
-      }
-      let socket: OspfSocket;
       try {
-        socket = this.socketFactory(ic.name);
+        this.attach(ic);
       } catch (e) {
+        if (e instanceof InterfaceNotReadyError) {
+          this.logger.warn(
+            { interface: ic.name, err: e.message },
+            'interface not ready; stays Down, retrying',
+          );
+          this.pending.set(ic.name, ic);
+          continue;
+        }
         // Leave nothing half-open: the daemon reports the error and exits.
         await Promise.all(this.interfaces.map((i) => i.close()));
         this.interfaces.length = 0;
         this.areas.clear();
         throw e;
       }
-      const iface = new OspfInterface(this, ic, area, socket);
-      area.interfaces.push(iface);
-      this.interfaces.push(iface);
     }
     this.running = true;
     for (const i of this.interfaces) i.up();
     this.reconcile(true);
     this.armSweep();
+    this.armPending();
+  }
+
+  /** Opens the interface's socket and adds it to its area (throws if the socket cannot open). */
+  private attach(ic: OspfInterfaceConfig): OspfInterface {
+    const socket = this.socketFactory(ic.name);
+    let area = this.areas.get(ic.area);
+    if (!area) {
+      const stub = this.config.areas.some((a) => a.id === ic.area && a.type === 'stub');
+      area = makeArea(ic.area, stub, this.clock);
+      this.areas.set(ic.area, area);
+    }
+    const iface = new OspfInterface(this, ic, area, socket);
+    area.interfaces.push(iface);
+    this.interfaces.push(iface);
+    return iface;
+  }
+
+  /** RFC 2328 9.3 InterfaceUp, late: an interface that was down at start comes up when it can. */
+  private armPending(): void {
+    if (this.pending.size === 0 || this.pendingTimer) return;
+    this.pendingTimer = this.clock.setTimer(1000, () => {
+      this.pendingTimer = undefined;
+      if (!this.running) return;
+      for (const [name, ic] of this.pending) {
+        try {
+          const iface = this.attach(ic);
+          this.pending.delete(name);
+          this.logger.info({ interface: name }, 'interface ready');
+          iface.up();
+          this.reconcile(true);
+        } catch (e) {
+          if (!(e instanceof InterfaceNotReadyError)) {
+            this.logger.error({ interface: name, err: (e as Error).message }, 'interface cannot come up');
+          }
+        }
+      }
+      this.armPending();
+    });
   }
 
   setDesired(prefixes: readonly Prefix[]): void {
@@ -197,6 +237,7 @@ export class OspfSpeaker implements OspfContext {
     this.running = false;
     this.reconcileTimer?.cancel();
     this.sweepTimer?.cancel();
+    this.pendingTimer?.cancel();
     await Promise.all(this.interfaces.map((i) => i.close()));
   }
 
@@ -204,23 +245,38 @@ export class OspfSpeaker implements OspfContext {
     const now = this.clock.now();
     return {
       routerId: this.routerId,
-      interfaces: this.interfaces.map((i) => ({
-        name: i.name,
-        state: i.state,
-        area: i.area.id,
-        network: i.config.network,
-        address: i.address,
-        dr: i.dr,
-        bdr: i.bdr,
-        neighbors: [...i.neighbors.values()].map((n) => ({
-          routerId: n.routerId,
-          address: n.address,
-          state: n.state,
-          priority: n.priority,
-          uptimeSeconds: n.state === 'Full' ? Math.floor((now - n.fullSince) / 1000) : 0,
-          ddRole: n.ddRole,
+      interfaces: [
+        ...this.interfaces.map((i) => ({
+          name: i.name,
+          state: i.state,
+          area: i.area.id,
+          network: i.config.network,
+          address: i.address,
+          dr: i.dr,
+          bdr: i.bdr,
+          neighbors: [...i.neighbors.values()].map((n) => ({
+            routerId: n.routerId,
+            address: n.address,
+            state: n.state,
+            priority: n.priority,
+            uptimeSeconds: n.state === 'Full' ? Math.floor((now - n.fullSince) / 1000) : 0,
+            ddRole: n.ddRole,
+          })),
         })),
-      })),
+        // Interfaces waiting for an address or carrier are listed Down, as `show ip ospf interface` does.
+        ...[...this.pending.values()].map(
+          (ic): OspfInterfaceStatus => ({
+            name: ic.name,
+            state: 'Down',
+            area: ic.area,
+            network: ic.network,
+            address: '0.0.0.0',
+            dr: '0.0.0.0',
+            bdr: '0.0.0.0',
+            neighbors: [],
+          }),
+        ),
+      ],
       announced: this.draining ? [] : this.desired.map(formatPrefix),
       lsdbSize: this.asLsdb.size + [...this.areas.values()].reduce((s, a) => s + a.lsdb.size, 0),
       dropped: Object.fromEntries([...this.drops].sort(([a], [b]) => a.localeCompare(b))),

@@ -51,3 +51,9 @@ export function startNodeSpeaker(
     },
   };
 }
+
+/**
+ * Drops a healthy adjacency may show: a newer instance within MinLSArrival (RFC 2328 13 (5)(a):
+ * FRR re-originates twice around Full) and an ack for an instance we already replaced (13.7).
+ */
+export const BENIGN_DROPS = ['lsa-min-ls-arrival', 'ack-other-instance'];

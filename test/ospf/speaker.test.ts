@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/log.js';
+import { InterfaceNotReadyError } from '../../src/ospf/socket.js';
 import { OspfSpeaker } from '../../src/ospf/speaker.js';
 import { config, FakeLink, p2pPair } from './harness.js';
 
@@ -22,6 +23,31 @@ t.test('start failure on one interface closes the ones already opened', async (t
   await t.rejects(sp.start(), /CAP_NET_RAW/);
   t.ok(first.closed, 'eth1 socket closed again');
   t.same(sp.status().interfaces, []);
+});
+
+t.test('an interface without address or carrier at start stays Down and comes up later', async (t) => {
+  const clock = new ManualClock();
+  const link = new FakeLink(clock);
+  let ready = false;
+  const sp = new OspfSpeaker({
+    routerId: '198.18.0.1',
+    config: config({ interfaces: [{ name: 'eth1' }] }),
+    clock,
+    logger: silentLogger,
+    socketFactory: () => {
+      if (!ready) throw new InterfaceNotReadyError('interface eth1 is down or has no IPv4 address');
+      return link.attach('198.18.0.1');
+    },
+  });
+  await sp.start();
+  t.match(sp.status().interfaces, [{ name: 'eth1', state: 'Down', neighbors: [] }], 'listed Down');
+  clock.advance(3_000);
+  t.match(sp.status().interfaces, [{ name: 'eth1', state: 'Down' }], 'still Down while not ready');
+  ready = true;
+  clock.advance(1_000);
+  t.match(sp.status().interfaces, [{ name: 'eth1', state: 'PointToPoint' }], 'up once the address is there');
+  t.equal(sp.status().interfaces.length, 1, 'listed once');
+  await sp.stop({ drain: false });
 });
 
 t.test('status and database follow the contract', async (t) => {
