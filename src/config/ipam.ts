@@ -2,8 +2,7 @@
  * The `ipam:` section: pod address networks, the topology tree of groups, the block store.
  *
  * Shape checks live here (zod); the cross-field rules (overlapping networks, a group outside its
- * parent, a block larger than its group, ...) live in `src/ipam/validate.ts` and are attached
- * below, so every problem prints as `ipam.groups[0].cidrs[1]: "198.18.0.0/15" <rule>` at start.
+ * parent, a block larger than its group, ...) live in `ipam-rules.ts` and are attached below, so every problem prints as `ipam.groups[0].cidrs[1]: "198.18.0.0/15" <rule>` at start.
  *
  * ```yaml
  * ipam:
@@ -26,7 +25,7 @@
  * ```
  */
 import { z } from 'zod';
-import { validateIpam } from '../ipam/validate.js';
+import { type IpamGroupConfig, validateIpam } from './ipam-rules.js';
 import { intRange, ipAddress, prefixText } from './rules.js';
 
 const name = z
@@ -67,16 +66,7 @@ export interface IpamGroupInput {
   groups?: IpamGroupInput[];
 }
 
-export interface IpamGroupConfig {
-  name: string;
-  /** Node labels that must all match (key: value); empty matches every node. */
-  selector: Record<string, string>;
-  /** Explicit ranges for this group; absent: it draws blocks from its parent's free space. */
-  cidrs?: string[];
-  /** Network names this group uses; absent: the parent's (at the top: all). */
-  networks?: string[];
-  groups: IpamGroupConfig[];
-}
+export type { IpamGroupConfig } from './ipam-rules.js';
 
 export const ipamGroupSchema: z.ZodType<IpamGroupConfig, IpamGroupInput> = z.lazy(() =>
   z.strictObject({

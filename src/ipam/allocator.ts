@@ -90,7 +90,7 @@ export class HeldBlock {
       return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
     }
     const b = Buffer.from(this.prefix.bytes);
-    // Blocks have at most 16 host bits (validate.ts), aligned: the offset fits the last 2 bytes.
+    // Blocks have at most 16 host bits (src/config/ipam-rules.ts), aligned: the offset fits the last 2 bytes.
     b.writeUInt16BE(b.readUInt16BE(14) | offset, 14);
     return formatAddress(b);
   }

@@ -8,6 +8,7 @@
  * claims in the store. Adding a group or a network therefore moves no existing block.
  */
 import type { IpamConfig, IpamGroupConfig } from '../config/ipam.js';
+import { defaultBlockSize, networkRanges, prefixOfAddress, validateIpam } from '../config/ipam-rules.js';
 import { intersect, subtract } from '../net/aggregate.js';
 import {
   addressBits,
@@ -17,7 +18,6 @@ import {
   parsePrefix,
   prefixContains,
 } from '../net/prefix.js';
-import { defaultBlockSize, networkRanges, prefixOfAddress, validateIpam } from './validate.js';
 
 export class IpamConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -1,13 +1,16 @@
 /**
  * Cross-field rules of the `ipam:` section, each explained in operator words (the config loader
- * prints `key.path: value rule`). Called from the zod schema (src/config/ipam.ts) so a bad topology
- * stops the daemon at start, and again by `Topology.build` for callers that skip the schema.
+ * prints `key.path: value rule`). Called from the zod schema (ipam.ts beside this file) so a bad
+ * topology stops the daemon at start, and again by `Topology.build` (src/ipam/topology.ts) for
+ * callers that skip the schema.
  *
  * Rules: networks never overlap (one address, one network); every range holds at least one block;
  * a group's explicit ranges lie inside its parent's ranges and are no smaller than a block; sibling
  * groups never overlap; names are unique so stored claims can name their group.
+ *
+ * The rules read plain fields, declared here, not the schema's inferred types: the schema imports
+ * the rules, so the rules must not import the schema (and IPAM imports both, never the reverse).
  */
-import type { IpamConfig, IpamGroupConfig } from '../config/ipam.js';
 import { intersect } from '../net/aggregate.js';
 import {
   addressBits,
@@ -19,6 +22,34 @@ import {
   prefixContains,
   prefixesOverlap,
 } from '../net/prefix.js';
+
+/** One `ipam.groups[]` entry after the shape check (the schema in ipam.ts produces it). */
+export interface IpamGroupConfig {
+  name: string;
+  /** Node labels that must all match (key: value); empty matches every node. */
+  selector: Record<string, string>;
+  /** Explicit ranges for this group; absent: it draws blocks from its parent's free space. */
+  cidrs?: string[];
+  /** Network names this group uses; absent: the parent's (at the top: all). */
+  networks?: string[];
+  groups: IpamGroupConfig[];
+}
+
+/** The fields of one `ipam.networks[]` entry the rules read. */
+export interface IpamNetworkFields {
+  name: string;
+  cidr?: string | undefined;
+  cidrs?: string[] | undefined;
+  blockSize?: number | undefined;
+  gateway?: string | undefined;
+  reserved: string[];
+}
+
+/** The fields of the `ipam:` section the rules read. */
+export interface IpamRulesInput {
+  networks: readonly IpamNetworkFields[];
+  groups: readonly IpamGroupConfig[];
+}
 
 export interface Problem {
   path: (string | number)[];
@@ -42,9 +73,7 @@ function tryPrefix(text: string | undefined): Prefix | undefined {
 }
 
 /** A network's ranges as given (`cidr` or `cidrs`), with their config paths. */
-export function networkRanges(
-  n: IpamConfig['networks'][number],
-): { prefix: Prefix; path: (string | number)[] }[] {
+export function networkRanges(n: IpamNetworkFields): { prefix: Prefix; path: (string | number)[] }[] {
   if (n.cidr !== undefined) {
     const p = tryPrefix(n.cidr);
     return p ? [{ prefix: p, path: ['cidr'] }] : [];
@@ -64,7 +93,7 @@ interface NetInfo {
   blockSize: number;
 }
 
-export function validateIpam(cfg: IpamConfig): Problem[] {
+export function validateIpam(cfg: IpamRulesInput): Problem[] {
   const problems: Problem[] = [];
   const nets = new Map<string, NetInfo>();
   const allRanges: { prefix: Prefix; path: (string | number)[] }[] = [];
