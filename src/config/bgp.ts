@@ -1,8 +1,17 @@
 /** The `bgp:` section (DESIGN.md contract). */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { prefixListSchema } from './bgp-policy.js';
 import { asn, intRange, ipAddress } from './rules.js';
 
-export const bgpPeerSchema = z.strictObject({
+/** Linux TCP_MD5SIG_MAXKEYLEN; RFC 2385 sets no limit, the kernel does. */
+const MD5_MAX_KEY_BYTES = 80;
+const md5Error = `is not a valid TCP MD5 password (1..${MD5_MAX_KEY_BYTES} bytes)`;
+const md5Password = z
+  .string({ error: md5Error })
+  .refine((s) => s.length > 0 && Buffer.byteLength(s) <= MD5_MAX_KEY_BYTES, { error: md5Error });
+
+const peerFields = z.strictObject({
   address: ipAddress,
   asn,
   /** RFC 4271 4.2: 0 or at least 3 seconds. */
@@ -14,7 +23,8 @@ export const bgpPeerSchema = z.strictObject({
     })
     .default(90),
   passive: z.boolean({ error: 'is not true or false' }).default(false),
-  accept: z.enum(['none', 'default', 'all'], { error: 'is not one of none, default, all' }).default('none'),
+  /** Default: `none`, or `all` when an `import` list is given (the list then decides). */
+  accept: z.enum(['none', 'default', 'all'], { error: 'is not one of none, default, all' }).optional(),
   maxPrefixes: intRange(1, 100_000_000, 'a prefix limit').optional(),
   port: intRange(1, 65535, 'a TCP port').default(179),
   /** Local address to connect from and use as next hop; default: what the kernel picks. */
@@ -24,6 +34,60 @@ export const bgpPeerSchema = z.strictObject({
   connectRetryTime: intRange(1, 65535, 'a number of seconds').default(30),
   /** A label for logs and status. */
   description: z.string().optional(),
+  /** TCP MD5 signature (RFC 2385); never logged or shown. Exclusive with passwordFile. */
+  password: md5Password.optional(),
+  /** A file holding the password (a mounted Secret), read when the configuration is loaded. */
+  passwordFile: z.string({ error: 'is not a file path' }).min(1, { error: 'is not a file path' }).optional(),
+  /** GTSM (RFC 5082): `true` = directly connected (1 hop), or the number of hops, 1..254. */
+  ttlSecurity: z
+    .union([z.boolean(), z.number()], { error: 'is not true, false or a hop count in 1..254' })
+    .refine((v) => typeof v === 'boolean' || (Number.isInteger(v) && v >= 1 && v <= 254), {
+      error: 'is not true, false or a hop count in 1..254',
+    })
+    .optional(),
+  /** Which of the node's prefixes go to this peer; default: all of them. */
+  export: prefixListSchema.optional(),
+  /** Which received prefixes are kept (together with `accept`). */
+  import: prefixListSchema.optional(),
+});
+
+/**
+ * Resolves what depends on several keys: password vs passwordFile (the file is read here, its
+ * trailing newline dropped, so a Secret written with `echo` works), ttlSecurity as a hop count,
+ * and accept's default.
+ */
+export const bgpPeerSchema = peerFields.transform((peer, ctx) => {
+  const { ttlSecurity, ...rest } = peer;
+  let password = peer.password;
+  if (peer.passwordFile !== undefined) {
+    if (peer.password !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['passwordFile'],
+        message: 'is given together with password: set only one of them',
+      });
+      return z.NEVER;
+    }
+    try {
+      password = readFileSync(peer.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: `cannot be read (${code})` });
+      return z.NEVER;
+    }
+    const check = md5Password.safeParse(password);
+    if (!check.success) {
+      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: `holds a password that ${md5Error}` });
+      return z.NEVER;
+    }
+  }
+  const hops = ttlSecurity === true ? 1 : ttlSecurity === false ? undefined : ttlSecurity;
+  return {
+    ...rest,
+    accept: peer.accept ?? (peer.import ? 'all' : 'none'),
+    ...(password !== undefined ? { password } : {}),
+    ...(hops !== undefined ? { ttlSecurity: hops } : {}),
+  };
 });
 
 export const bgpSchema = z.strictObject({

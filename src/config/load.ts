@@ -47,7 +47,9 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   else if (issue.code === 'invalid_value' && 'values' in issue)
     message = `is not one of ${issue.values.map((v) => String(v)).join(', ')}`;
   else if (message.startsWith('Too') || message.startsWith('Invalid')) message = message.toLowerCase();
-  return [`${path}: ${JSON.stringify(value)} ${message}`];
+  // A secret is never echoed (the line may end up in logs).
+  const shown = issue.path.at(-1) === 'password' ? '(hidden)' : JSON.stringify(value);
+  return [`${path}: ${shown} ${message}`];
 }
 
 function article(expected: string): string {
