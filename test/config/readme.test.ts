@@ -1,12 +1,23 @@
-/** The README's configuration examples stay valid: each ```yaml block must load as a whole config. */
+/**
+ * The configuration examples of the README and of docs/configuration.md stay valid: each ```yaml
+ * block must load as a whole config.
+ */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseConfig } from '../../src/config/index.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+function yamlBlocks(path: string): string[] {
+  const text = readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+  return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
 
-t.ok(blocks.length >= 2, 'README has configuration examples');
-blocks.forEach((yaml, i) => {
-  t.doesNotThrow(() => parseConfig(yaml), `README yaml block ${i + 1} is a valid configuration`);
-});
+for (const [path, atLeast] of [
+  ['README.md', 2],
+  ['docs/configuration.md', 5],
+] as const) {
+  const blocks = yamlBlocks(path);
+  t.ok(blocks.length >= atLeast, `${path} has at least ${atLeast} configuration examples`);
+  blocks.forEach((yaml, i) => {
+    t.doesNotThrow(() => parseConfig(yaml), `${path} yaml block ${i + 1} is a valid configuration`);
+  });
+}
