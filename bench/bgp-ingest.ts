@@ -26,8 +26,8 @@ import {
   startPodroute,
   waitFor,
 } from '../lab/fixture/index.js';
-import { callApi } from '../src/daemon/api-client.js';
-import type { StatusDocument } from '../src/daemon/status.js';
+import { callApi } from '../src/api/client.js';
+import type { StatusJson } from '../src/api/status.js';
 import { LEAF_ADDR, LEAF_ASN, NODE_ADDR, NODE_ASN, twoNamespaces } from './lib/leaf.js';
 import { nowMs } from './lib/route-monitor.js';
 import { cpuSeconds, fmt, markdownTable, memoryMiB, sleep } from './lib/stats.js';
@@ -83,7 +83,7 @@ function podroute(): Speaker {
     },
     async count() {
       const res = await callApi(node!.socketPath, 'GET', '/status');
-      const s = res.body as StatusDocument;
+      const s = res.body as StatusJson;
       return s.bgp?.peers[0]?.prefixesReceived ?? 0;
     },
     async stop() {

@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { CLEAN_NODE, daemonEnv, Lab, REPO_ROOT, startPodroute } from '../lab/fixture/index.js';
-import { callApi } from '../src/daemon/api-client.js';
+import { callApi } from '../src/api/client.js';
 import { fmt, markdownTable } from './lib/stats.js';
 
 const seconds = Number(process.argv[2] ?? 5);

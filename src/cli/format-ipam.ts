@@ -1,6 +1,5 @@
 /** People's views of `podroute ipam show` and `podroute status --ospf-database`. */
-import type { IpamShow } from '../ipam/ipam.js';
-import type { OspfDatabaseEntry } from '../ospf/speaker.js';
+import type { IpamShow, OspfDatabaseEntry } from '../api/endpoints.js';
 import { table } from './format-status.js';
 
 export function formatIpam(doc: IpamShow): string {

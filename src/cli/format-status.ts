@@ -2,7 +2,7 @@
  * The people's view of the status document, in the manner of `birdc show protocols`,
  * `gobgp neighbor` and `show ip ospf neighbor`: fixed columns, one row per peer or neighbor.
  */
-import type { OspfInterfaceStatus, OspfSectionStatus, StatusDocument } from '../daemon/status.js';
+import type { OspfInterfaceStatus, OspfStatus, StatusJson } from '../api/status.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -27,7 +27,7 @@ export function formatDuration(seconds: number): string {
   return (d > 0 ? `${d}d` : '') + hms.join(':');
 }
 
-export function formatStatus(doc: StatusDocument): string {
+export function formatStatus(doc: StatusJson): string {
   const out: string[] = [];
   out.push(`Node ${doc.node}  router-id ${doc.routerId}`);
   out.push(`Announced: ${doc.announced.length ? doc.announced.join(', ') : '(nothing)'}`);
@@ -65,7 +65,7 @@ function ospfRole(iface: OspfInterfaceStatus, address: string): string {
  * `show ip ospf neighbor` (Neighbor ID, Pri, State/role, Up Time, Address, Interface:address),
  * then the drop counters when there are any.
  */
-function formatOspf(ospf: OspfSectionStatus): string[] {
+function formatOspf(ospf: OspfStatus): string[] {
   const out = [`OSPF  router-id ${ospf.routerId}`];
   const str = (v: unknown): string => (typeof v === 'string' && v !== '0.0.0.0' ? v : '-');
   const ifRows = [['Interface', 'Area', 'Network', 'State', 'DR', 'BDR']];

@@ -1,20 +1,19 @@
 /**
- * `podroute` command line (DESIGN.md "Command line"):
+ * `podroute` command line (its options and exit codes are a contract scripts rely on):
  *   podroute run --config FILE
  *   podroute status [--json] [--ospf-database] [--socket PATH]
  *   podroute ipam show [--json] | podroute ipam release-node NAME [--force]
  */
 import { Command, Option } from 'commander';
+import { ApiClient, ApiUnreachable } from '../api/client.js';
+import { DEFAULT_SOCKET, type Endpoint, type RequestOf, type ResponseOf } from '../api/endpoints.js';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { ApiUnreachable, callApi } from '../daemon/api-client.js';
-import type { StatusDocument } from '../daemon/status.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/log.js';
 import { formatIpam, formatOspfDatabase } from './format-ipam.js';
 import { formatStatus } from './format-status.js';
 
-const DEFAULT_SOCKET = '/run/podroute/podroute.sock';
-/** DESIGN.md: exit within 5 s of SIGTERM, whatever the peers do. */
+/** The daemon exits within 5 s of SIGTERM, whatever the peers do. */
 const STOP_DEADLINE_MS = 4500;
 
 function socketOption(): Option {
@@ -67,22 +66,16 @@ async function run(opts: { config: string }): Promise<void> {
 
 /**
  * One request to the daemon, printed as JSON (`--json`) or through `format`. Exit 1 when the
- * daemon is unreachable (DESIGN.md), 3 when it refused the request.
+ * daemon is unreachable, 3 when it refused the request.
  */
-async function ask<T>(
+async function ask<E extends Endpoint>(
   opts: { json?: boolean; socket: string },
-  method: string,
-  path: string,
-  body: unknown,
-  format: (doc: T) => string,
+  endpoint: E,
+  format: (doc: ResponseOf<E>) => string,
+  ...body: RequestOf<E> extends undefined ? [] : [RequestOf<E>]
 ): Promise<void> {
   try {
-    const res = await callApi(opts.socket, method, path, body);
-    if (res.status !== 200) {
-      const err = (res.body as { error?: string } | undefined)?.error;
-      throw new Error(err ?? `daemon answered ${res.status}: ${JSON.stringify(res.body)}`);
-    }
-    const doc = res.body as T;
+    const doc = await new ApiClient(opts.socket).call(endpoint, ...body);
     process.stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : `${format(doc)}\n`);
   } catch (e) {
     process.stderr.write(`podroute: ${(e as Error).message}\n`);
@@ -91,8 +84,8 @@ async function ask<T>(
 }
 
 function status(opts: { json?: boolean; socket: string; ospfDatabase?: boolean }): Promise<void> {
-  if (opts.ospfDatabase) return ask(opts, 'GET', '/ospf/database', undefined, formatOspfDatabase);
-  return ask<StatusDocument>(opts, 'GET', '/status', undefined, formatStatus);
+  if (opts.ospfDatabase) return ask(opts, 'GET /ospf/database', formatOspfDatabase);
+  return ask(opts, 'GET /status', formatStatus);
 }
 
 export function buildProgram(): Command {
@@ -107,7 +100,7 @@ export function buildProgram(): Command {
   program
     .command('status')
     .description('show the running daemon’s sessions, adjacencies and announcements')
-    .option('--json', 'machine-readable output (DESIGN.md status JSON)')
+    .option('--json', 'machine-readable output (the status JSON document)')
     .option('--ospf-database', 'list the OSPF link-state database instead')
     .addOption(socketOption())
     .action(status);
@@ -117,7 +110,7 @@ export function buildProgram(): Command {
     .description('networks, groups, blocks per node and their use')
     .option('--json', 'machine-readable output')
     .addOption(socketOption())
-    .action((opts: { json?: boolean; socket: string }) => ask(opts, 'GET', '/ipam', undefined, formatIpam));
+    .action((opts: { json?: boolean; socket: string }) => ask(opts, 'GET /ipam', formatIpam));
   ipam
     .command('release-node')
     .description('give back every block of a node that is gone for good')
@@ -126,13 +119,10 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .addOption(socketOption())
     .action((name: string, opts: { json?: boolean; socket: string; force?: boolean }) =>
-      ask<{ node: string; released: number }>(
-        opts,
-        'POST',
-        '/ipam/release-node',
-        { name, force: opts.force === true },
-        (r) => `released ${r.released} block(s) of node ${r.node}`,
-      ),
+      ask(opts, 'POST /ipam/release-node', (r) => `released ${r.released} block(s) of node ${r.node}`, {
+        name,
+        force: opts.force === true,
+      }),
     );
   return program;
 }

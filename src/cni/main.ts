@@ -1,6 +1,6 @@
 /** `podroute-cni`: the CNI IPAM plugin executable (the runtime finds it by `ipam.type` in CNI_PATH). */
 import { readFileSync } from 'node:fs';
-import { callApi } from '../daemon/api-client.js';
+import { callApi } from '../api/client.js';
 import { runPlugin } from './plugin.js';
 
 let stdin = '';

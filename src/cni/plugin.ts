@@ -4,15 +4,22 @@
  * same code runs under tests.
  */
 import { isIPv4 } from 'node:net';
-import { type CniAllocation, CniError, CniErrorCode, type CniRequest, SUPPORTED_VERSIONS } from './spec.js';
+import type { ApiResponse } from '../api/client.js';
+import type { CniAllocation, CniRequest } from '../api/cni.js';
+import { DEFAULT_SOCKET, type ErrorBody } from '../api/endpoints.js';
+import { CniError, CniErrorCode, SUPPORTED_VERSIONS } from './spec.js';
 
-export const DEFAULT_SOCKET = '/run/podroute/podroute.sock';
+/** The endpoints the plugin calls: STATUS asks `GET /status`, the rest `POST /cni/…`. */
+export type PluginPath = '/status' | '/cni/add' | '/cni/del' | '/cni/check';
 
 export interface PluginIo {
   env: Record<string, string | undefined>;
   stdin: string;
-  /** Calls the daemon's local API; throws ApiUnreachable-like errors when it cannot connect. */
-  call(socket: string, path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  /**
+   * Calls the daemon's local API (GET without a body, else POST); throws when it cannot connect.
+   * Answers the status and body as sent: the plugin maps them onto CNI error codes.
+   */
+  call(socket: string, path: PluginPath, body: CniRequest | undefined): Promise<ApiResponse>;
 }
 
 export interface PluginOutput {
@@ -69,8 +76,8 @@ function formatResult(version: string, a: CniAllocation): object {
   };
 }
 
-async function ask(io: PluginIo, socket: string, path: string, body: CniRequest): Promise<unknown> {
-  let res: { status: number; body: unknown };
+async function ask(io: PluginIo, socket: string, path: PluginPath, body: CniRequest): Promise<unknown> {
+  let res: ApiResponse;
   try {
     res = await io.call(socket, path, body);
   } catch (e) {
@@ -80,7 +87,7 @@ async function ask(io: PluginIo, socket: string, path: string, body: CniRequest)
       (e as Error).message,
     );
   }
-  const b = (res.body ?? {}) as { error?: string; code?: number };
+  const b = (res.body ?? {}) as Partial<ErrorBody>;
   if (res.status === 200) return res.body;
   if (res.status === 404 && path === '/cni/check') {
     throw new CniError(CniErrorCode.UnknownContainer, b.error ?? 'no allocation for this container');

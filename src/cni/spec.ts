@@ -37,18 +37,3 @@ export interface CniIpamResult {
   ips: { address: string; gateway?: string }[];
   routes: { dst: string; gw?: string }[];
 }
-
-/** What the plugin sends the daemon and gets back (local API, POST /cni/add|del|check). */
-export interface CniRequest {
-  containerId: string;
-  ifname: string;
-  netns?: string;
-  /** CNI_ARGS, e.g. K8S_POD_NAMESPACE=…;K8S_POD_NAME=… */
-  args: Record<string, string>;
-}
-
-export interface CniAllocation {
-  address: string;
-  prefixLength: number;
-  gateway?: string;
-}

@@ -10,6 +10,8 @@
  */
 import type { Server } from 'node:http';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
+import { ApiServer } from '../api/server.js';
+import type { StatusJson } from '../api/status.js';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
 import { defaultRoutesConfig } from '../config/routes.js';
 import type { Ipam } from '../ipam/ipam.js';
@@ -19,10 +21,7 @@ import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { PeerNode } from '../routes/desired.js';
 import type { RoutesManager } from '../routes/manager.js';
-import type { Advertiser } from './advertiser.js';
-import { ApiServer } from './api-server.js';
-import { createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
-import type { BgpSectionStatus, StatusDocument } from './status.js';
+import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -35,7 +34,7 @@ export class Daemon {
   readonly routerId: string;
   private readonly logger: Logger;
   private readonly api: ApiServer;
-  private bgp: Advertiser<BgpSectionStatus> | undefined;
+  private bgp: BgpAdvertiser | undefined;
   private ospf: OspfAdvertiser | undefined;
   private metrics: Server | undefined;
   private store: BlockStore | undefined;
@@ -59,7 +58,7 @@ export class Daemon {
     }
     this.routerId = rid;
     this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
-    this.api.route('GET', '/status', async () => ({ status: 200, body: this.status() }));
+    this.api.route('GET /status', async () => this.status());
   }
 
   /**
@@ -101,7 +100,7 @@ export class Daemon {
         clock,
         this.logger.child({ component: 'ospf' }),
       );
-      this.api.route('GET', '/ospf/database', async () => ({ status: 200, body: ospf.database() }));
+      this.api.route('GET /ospf/database', async () => ospf.database());
       this.ospf = ospf;
     }
     // The sessions come up first: a leaf learns the node's prefixes while netlink loads.
@@ -205,8 +204,8 @@ export class Daemon {
     return this.peersRunning;
   }
 
-  status(): StatusDocument {
-    const doc: StatusDocument = {
+  status(): StatusJson {
+    const doc: StatusJson = {
       node: this.node,
       routerId: this.routerId,
       announced: this.desired.map(formatPrefix),

@@ -3,11 +3,12 @@
  * `podroute ipam` (`/ipam*`) ask. Maps IPAM outcomes to HTTP statuses the clients turn into
  * CNI error codes or exit codes.
  */
-import type { CniAllocation, CniRequest } from '../cni/spec.js';
+import type { CniAllocation, CniRequest } from '../api/cni.js';
+import type { ReleaseNodeRequest } from '../api/endpoints.js';
+import { ApiError, type ApiServer } from '../api/server.js';
 import { type AddressLease, type Ipam, IpamExhaustedError, type Owner } from '../ipam/ipam.js';
 import { NodeAliveError } from '../ipam/store/types.js';
 import { addressBits, formatAddress, parseAddress, prefixContains } from '../net/prefix.js';
-import { ApiError, type ApiServer } from './api-server.js';
 
 function owner(body: unknown): Owner {
   const b = (body ?? {}) as Partial<CniRequest>;
@@ -54,32 +55,28 @@ export function cniAllocation(ipam: Ipam, lease: AddressLease): CniAllocation {
 }
 
 export function registerIpamApi(api: ApiServer, ipam: Ipam): void {
-  api.route('POST', '/cni/add', async (body) => {
+  api.route('POST /cni/add', async (body) => {
     try {
       const lease = await ipam.allocate(owner(body));
-      const out = cniAllocation(ipam, lease);
-      return { status: 200, body: { ...out, block: lease.block, network: lease.network } };
+      return { ...cniAllocation(ipam, lease), block: lease.block, network: lease.network };
     } catch (e) {
       if (e instanceof IpamExhaustedError) throw new ApiError(507, e.message);
       throw e;
     }
   });
-  api.route('POST', '/cni/del', async (body) => ({
-    status: 200,
-    body: { released: await ipam.release(owner(body)) },
-  }));
-  api.route('POST', '/cni/check', async (body) => {
+  api.route('POST /cni/del', async (body) => ({ released: await ipam.release(owner(body)) }));
+  api.route('POST /cni/check', async (body) => {
     const lease = ipam.lookup(owner(body));
     if (!lease) throw new ApiError(404, 'no address is allocated to this container interface');
-    return { status: 200, body: lease };
+    return lease;
   });
-  api.route('GET', '/ipam', async () => ({ status: 200, body: ipam.show() }));
-  api.route('POST', '/ipam/release-node', async (body) => {
-    const b = (body ?? {}) as { name?: unknown; force?: unknown };
+  api.route('GET /ipam', async () => ipam.show());
+  api.route('POST /ipam/release-node', async (body) => {
+    const b = (body ?? {}) as { [K in keyof ReleaseNodeRequest]?: unknown };
     if (typeof b.name !== 'string' || b.name === '') throw new ApiError(400, 'name is required');
     try {
       const released = await ipam.releaseNode(b.name, { force: b.force === true });
-      return { status: 200, body: { node: b.name, released } };
+      return { node: b.name, released };
     } catch (e) {
       if (e instanceof NodeAliveError) throw new ApiError(409, e.message);
       throw e;

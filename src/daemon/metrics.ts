@@ -5,23 +5,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { StatusDocument } from './status.js';
+import type { StatusJson } from '../api/status.js';
 
 const BGP_STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
 type Labels = Record<string, string>;
 type Sample = [Labels, number];
 
-/** Shapes the speakers add beyond the contract; read defensively, as any may be absent. */
-interface PeerCounters {
-  messagesIn?: Record<string, number>;
-  messagesOut?: Record<string, number>;
-  malformed?: number;
-  treatAsWithdraw?: number;
-  flaps?: number;
-}
-
-function bgpPeers(doc: StatusDocument) {
+function bgpPeers(doc: StatusJson) {
   return doc.bgp?.peers ?? [];
 }
 
@@ -31,7 +22,7 @@ interface Series {
   help: string;
   labels: string[];
   counter?: boolean;
-  samples: (doc: StatusDocument) => Sample[];
+  samples: (doc: StatusJson) => Sample[];
 }
 
 const SERIES: Series[] = [
@@ -75,9 +66,8 @@ const SERIES: Series[] = [
     counter: true,
     samples: (d) =>
       bgpPeers(d).flatMap((p) => {
-        const c = (p.counters ?? {}) as PeerCounters;
         return (['in', 'out'] as const).flatMap((dir) =>
-          Object.entries((dir === 'in' ? c.messagesIn : c.messagesOut) ?? {}).map(
+          Object.entries(dir === 'in' ? p.counters.messagesIn : p.counters.messagesOut).map(
             ([type, n]): Sample => [{ peer: p.address, direction: dir, type }, n],
           ),
         );
@@ -88,16 +78,14 @@ const SERIES: Series[] = [
     labels: ['peer'],
     help: 'Messages from the peer that failed to decode (each answered with a NOTIFICATION)',
     counter: true,
-    samples: (d) =>
-      bgpPeers(d).map((p) => [{ peer: p.address }, ((p.counters ?? {}) as PeerCounters).malformed ?? 0]),
+    samples: (d) => bgpPeers(d).map((p) => [{ peer: p.address }, p.counters.malformed]),
   },
   {
     name: 'podroute_bgp_session_flaps_total',
     labels: ['peer'],
     help: 'Times an Established session went down',
     counter: true,
-    samples: (d) =>
-      bgpPeers(d).map((p) => [{ peer: p.address }, ((p.counters ?? {}) as PeerCounters).flaps ?? 0]),
+    samples: (d) => bgpPeers(d).map((p) => [{ peer: p.address }, p.counters.flaps]),
   },
   {
     name: 'podroute_ospf_neighbor_full',
@@ -115,25 +103,24 @@ const SERIES: Series[] = [
     labels: ['reason'],
     help: 'OSPF packets and LSAs dropped, by reason (bad checksum, wrong area, auth, ...)',
     counter: true,
-    samples: (d) =>
-      Object.entries((d.ospf?.dropped ?? {}) as Record<string, number>).map(([reason, n]) => [{ reason }, n]),
+    samples: (d) => Object.entries(d.ospf?.dropped ?? {}).map(([reason, n]) => [{ reason }, n]),
   },
   {
     name: 'podroute_routes_programmed',
     labels: [],
     help: 'Kernel routes podroute holds as desired',
-    samples: (d) => (d.routes ? [[{}, (d.routes as { programmed: number }).programmed]] : []),
+    samples: (d) => (d.routes ? [[{}, d.routes.programmed]] : []),
   },
   {
     name: 'podroute_routes_errors_total',
     labels: [],
     help: 'Netlink errors while programming routes',
     counter: true,
-    samples: (d) => (d.routes ? [[{}, (d.routes as { errors: number }).errors]] : []),
+    samples: (d) => (d.routes ? [[{}, d.routes.errors]] : []),
   },
 ];
 
-export function createMetricsRegistry(getStatus: () => StatusDocument): Registry {
+export function createMetricsRegistry(getStatus: () => StatusJson): Registry {
   const registry = new Registry();
   for (const s of SERIES) {
     const options = { name: s.name, help: s.help, labelNames: s.labels, registers: [registry] };

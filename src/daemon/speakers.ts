@@ -3,22 +3,23 @@
  * Each is loaded on demand: a BGP-only node never loads the OSPF stack (raw sockets) and the
  * reverse, which keeps start-up time and memory down.
  */
+import type { BgpStatus, OspfStatus } from '../api/status.js';
 import type { BgpConfig } from '../config/bgp.js';
 import type { OspfConfig } from '../config/ospf.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { OspfSpeaker } from '../ospf/speaker.js';
 import type { Advertiser } from './advertiser.js';
-import type { BgpSectionStatus, OspfSectionStatus } from './status.js';
 
-export type OspfAdvertiser = Advertiser<OspfSectionStatus> & Pick<OspfSpeaker, 'database'>;
+export type BgpAdvertiser = Advertiser<BgpStatus>;
+export type OspfAdvertiser = Advertiser<OspfStatus> & Pick<OspfSpeaker, 'database'>;
 
 export async function createBgp(
   config: BgpConfig,
   routerId: string,
   clock: Clock,
   logger: Logger,
-): Promise<Advertiser<BgpSectionStatus>> {
+): Promise<BgpAdvertiser> {
   const { BgpSpeaker } = await import('../bgp/speaker.js');
   return new BgpSpeaker({
     asn: config.asn,

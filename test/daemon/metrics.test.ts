@@ -1,8 +1,8 @@
 import t from 'tap';
+import type { BgpPeerStatus, StatusJson } from '../../src/api/status.js';
 import { createMetricsRegistry } from '../../src/daemon/metrics.js';
-import type { StatusDocument } from '../../src/daemon/status.js';
 
-const doc: StatusDocument = {
+const doc: StatusJson = {
   node: 'node1',
   routerId: '198.18.0.2',
   announced: ['198.19.1.0/24', '2001:db8:1::/48'],
@@ -17,14 +17,22 @@ const doc: StatusDocument = {
         prefixesSent: 2,
         prefixesReceived: 1,
         lastError: null,
+        passive: false,
+        localAddress: '198.18.0.2',
+        holdTime: 90,
+        prefixesAccepted: 1,
+        families: ['ipv4-unicast'],
+        // Only the counters the metrics read; the speaker's view has more.
         counters: {
-          messagesIn: { update: 3, keepalive: 7 },
-          messagesOut: { update: 1 },
+          messagesIn: { open: 1, update: 3, notification: 0, keepalive: 7, routeRefresh: 0 },
+          messagesOut: { open: 1, update: 1, notification: 0, keepalive: 7, routeRefresh: 0 },
           malformed: 2,
           flaps: 1,
-        },
+        } as BgpPeerStatus['counters'],
       },
     ],
+    listenPort: null,
+    unknownConnections: 0,
   },
   ospf: {
     routerId: '198.18.0.2',
@@ -32,9 +40,25 @@ const doc: StatusDocument = {
       {
         name: 'eth1',
         state: 'PointToPoint',
-        neighbors: [{ routerId: '198.18.0.1', address: '198.18.0.1', state: 'Full' }],
+        area: '0.0.0.0',
+        network: 'point-to-point',
+        address: '198.18.0.2',
+        dr: '0.0.0.0',
+        bdr: '0.0.0.0',
+        neighbors: [
+          {
+            routerId: '198.18.0.1',
+            address: '198.18.0.1',
+            state: 'Full',
+            priority: 1,
+            uptimeSeconds: 30,
+            ddRole: 'slave',
+          },
+        ],
       },
     ],
+    announced: ['198.19.1.0/24'],
+    lsdbSize: 2,
     dropped: { 'bad-checksum': 4 },
   },
 };

@@ -19,7 +19,7 @@ import {
   run,
   waitFor,
 } from '../../lab/fixture/index.js';
-import type { IpamShow } from '../../src/ipam/ipam.js';
+import type { IpamShow } from '../../src/api/endpoints.js';
 
 export const PTP = '/usr/lib/cni/ptp';
 

@@ -15,6 +15,7 @@ import {
   sleep,
   waitFor,
 } from '../../lab/fixture/index.js';
+import type { OspfStatus } from '../../src/api/status.js';
 
 export interface OspfIfaceConfig {
   name: string;
@@ -39,22 +40,11 @@ export function ospfNodeConfig(
   };
 }
 
-/** The status document's OSPF part with the extra fields the speaker reports. */
-export interface OspfStatusDoc {
-  routerId: string;
-  interfaces: {
-    name: string;
-    state: string;
-    dr: string;
-    bdr: string;
-    neighbors: { routerId: string; address: string; state: string; priority: number }[];
-  }[];
-  announced: string[];
-  dropped: Record<string, number>;
-}
+/** The status document's OSPF part, as the speaker reports it. */
+export type OspfStatusDoc = OspfStatus;
 
 export function ospfOf(s: PodrouteStatus): OspfStatusDoc | undefined {
-  return s.ospf as OspfStatusDoc | undefined;
+  return s.ospf;
 }
 
 /** Waits until `podroute status --json` shows every neighbor in `routerIds` Full. */

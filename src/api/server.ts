@@ -1,15 +1,21 @@
 /**
- * The local API: HTTP/1.1 over a unix socket (mode 0600), for the CLI and the CNI plugin.
- * HTTP because both ends get framing, status codes and JSON for free from node:http.
+ * Server plumbing of the local API: HTTP/1.1 over a unix socket (mode 0600), JSON both ways.
+ * HTTP because both ends get framing, status codes and JSON for free from node:http. Handlers are
+ * registered by the endpoint table's keys and answer its response type (HTTP 200); a handler
+ * refuses with ApiError (its status and message), anything else thrown answers 500. What the
+ * endpoints do is the daemon's business: this module knows no protocol or IPAM.
  */
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from '../lib/log.js';
+import type { Endpoint, ErrorBody, ResponseOf } from './endpoints.js';
 
-export type Handler = (body: unknown, req: IncomingMessage) => Promise<{ status: number; body: unknown }>;
+/** Answers one endpoint: `body` is the parsed request (undefined when empty), still to validate. */
+export type Handler<E extends Endpoint> = (body: unknown, req: IncomingMessage) => Promise<ResponseOf<E>>;
 
+/** A refusal with its HTTP status; `details` join the ErrorBody. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -57,8 +63,11 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+type AnyHandler = (body: unknown, req: IncomingMessage) => Promise<unknown>;
+
 export class ApiServer {
-  private readonly routes = new Map<string, Handler>();
+  /** By `METHOD /path`, as a request line names it. */
+  private readonly routes = new Map<string, AnyHandler>();
   private server: Server | undefined;
 
   constructor(
@@ -66,9 +75,9 @@ export class ApiServer {
     private readonly logger: Logger,
   ) {}
 
-  /** Registers a handler for `METHOD /path`. */
-  route(method: string, path: string, handler: Handler): void {
-    this.routes.set(`${method} ${path}`, handler);
+  /** Registers the handler of one endpoint (`GET /status`); a second registration replaces it. */
+  route<E extends Endpoint>(endpoint: E, handler: Handler<E>): void {
+    this.routes.set(endpoint, handler);
   }
 
   async listen(): Promise<void> {
@@ -95,13 +104,17 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://podroute');
     const handler = this.routes.get(`${req.method} ${url.pathname}`);
     let status = 404;
-    let body: unknown = { error: `no such endpoint: ${req.method} ${url.pathname}` };
+    let body: unknown = { error: `no such endpoint: ${req.method} ${url.pathname}` } satisfies ErrorBody;
     if (handler) {
       try {
-        ({ status, body } = await handler(await readBody(req), req));
+        body = await handler(await readBody(req), req);
+        status = 200;
       } catch (e) {
         status = e instanceof ApiError ? e.status : 500;
-        body = { error: (e as Error).message, ...(e instanceof ApiError ? e.details : {}) };
+        body = {
+          error: (e as Error).message,
+          ...(e instanceof ApiError ? e.details : {}),
+        } satisfies ErrorBody;
         if (status >= 500)
           this.logger.error({ err: (e as Error).message, path: url.pathname }, 'api handler failed');
       }

@@ -1,0 +1,37 @@
+/**
+ * What the CNI plugin and the daemon say to each other over the local API (`POST /cni/add`,
+ * `/cni/del`, `/cni/check`). The plugin turns the runtime's environment (CNI SPEC.md "Parameters")
+ * into a CniRequest and the answer into a CNI result; the daemon maps requests onto IPAM. The
+ * types live here, below both, so neither imports the other.
+ */
+import type { AddressLease } from '../ipam/ipam.js';
+
+/** One container interface: the IPAM owner key, plus what the runtime told the plugin. */
+export interface CniRequest {
+  containerId: string;
+  ifname: string;
+  netns?: string;
+  /** CNI_ARGS, e.g. K8S_POD_NAMESPACE=…;K8S_POD_NAME=… */
+  args: Record<string, string>;
+}
+
+/** The address the plugin hands the main plugin, with the length and gateway it should use. */
+export interface CniAllocation {
+  address: string;
+  prefixLength: number;
+  gateway?: string;
+}
+
+/** `POST /cni/add`: the allocation, and where it came from (for logs and people). */
+export interface CniAddResponse extends CniAllocation {
+  block: string;
+  network: string;
+}
+
+/** `POST /cni/del`: false when nothing was allocated (CNI DEL must succeed then too). */
+export interface CniDelResponse {
+  released: boolean;
+}
+
+/** `POST /cni/check`: the lease IPAM holds for the interface (404 when none). */
+export type CniCheckResponse = AddressLease;

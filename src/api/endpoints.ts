@@ -1,0 +1,57 @@
+/**
+ * The local API's endpoints: one table of `METHOD /path` with the request each takes and the
+ * response it answers with on success (HTTP 200). The server registers handlers by these keys and
+ * the clients call by them, so both ends are typed from the same place. Failures answer a non-200
+ * status with an ErrorBody.
+ */
+import type { IpamShow } from '../ipam/ipam.js';
+import type { OspfDatabaseEntry } from '../ospf/speaker.js';
+import type { CniAddResponse, CniCheckResponse, CniDelResponse, CniRequest } from './cni.js';
+import type { StatusJson } from './status.js';
+
+export type { IpamShow, OspfDatabaseEntry };
+
+/** Where the daemon listens unless `api.socket` says otherwise, and where clients look. */
+export const DEFAULT_SOCKET = '/run/podroute/podroute.sock';
+
+export interface ReleaseNodeRequest {
+  name: string;
+  /** Release even when the node's record looks alive. */
+  force?: boolean;
+}
+
+export interface ReleaseNodeResponse {
+  node: string;
+  /** How many blocks were given back. */
+  released: number;
+}
+
+export interface Endpoints {
+  'GET /status': { request: undefined; response: StatusJson };
+  'GET /ospf/database': { request: undefined; response: OspfDatabaseEntry[] };
+  'GET /ipam': { request: undefined; response: IpamShow };
+  'POST /ipam/release-node': { request: ReleaseNodeRequest; response: ReleaseNodeResponse };
+  'POST /cni/add': { request: CniRequest; response: CniAddResponse };
+  'POST /cni/del': { request: CniRequest; response: CniDelResponse };
+  'POST /cni/check': { request: CniRequest; response: CniCheckResponse };
+}
+
+export type Endpoint = keyof Endpoints;
+export type RequestOf<E extends Endpoint> = Endpoints[E]['request'];
+export type ResponseOf<E extends Endpoint> = Endpoints[E]['response'];
+
+/**
+ * The body of every non-200 answer: a message for people, plus fields a handler adds (e.g. a CNI
+ * error `code` the plugin passes on).
+ */
+export interface ErrorBody {
+  error: string;
+  code?: number;
+  [detail: string]: unknown;
+}
+
+/** Splits `GET /status` into its method and path. */
+export function splitEndpoint(endpoint: Endpoint): { method: string; path: string } {
+  const space = endpoint.indexOf(' ');
+  return { method: endpoint.slice(0, space), path: endpoint.slice(space + 1) };
+}

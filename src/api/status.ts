@@ -1,0 +1,82 @@
+/**
+ * The status document: what `GET /status` answers, `podroute status --json` prints, the metrics
+ * read and the lab checks. Each protocol keeps its own view type next to its state (BgpStatus in
+ * src/bgp, OspfStatus in src/ospf, RoutesStatus in src/routes); this module only composes them, so
+ * a field a speaker adds shows up here typed, and one it drops or renames fails the build below.
+ *
+ * Other tools parse this document. `StatusContract` is the part they rely on: names, shapes and
+ * the RFC state names (RFC 4271 8.2.2 for BGP, RFC 2328 9.1 and 10.1 for OSPF interfaces and
+ * neighbors). Everything else in the views is extra: present today, kept, but not promised.
+ */
+import type { BgpPeerStatus, BgpStatus } from '../bgp/speaker.js';
+import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/speaker.js';
+import type { RoutesStatus } from '../routes/manager.js';
+
+export type { BgpPeerStatus, BgpStatus, OspfInterfaceStatus, OspfNeighborStatus, OspfStatus, RoutesStatus };
+
+/** The whole document. A section is absent when its protocol (or route management) is off. */
+export interface StatusJson {
+  node: string;
+  routerId: string;
+  /** The prefixes the node announces (configured `announce` plus the IPAM aggregate), sorted. */
+  announced: string[];
+  bgp?: BgpStatus;
+  ospf?: OspfStatus;
+  routes?: RoutesStatus;
+}
+
+/** BGP FSM states, RFC 4271 8.2.2. */
+export type BgpStateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
+/** OSPF neighbor states, RFC 2328 10.1. */
+export type OspfNeighborStateName =
+  | 'Down'
+  | 'Attempt'
+  | 'Init'
+  | '2-Way'
+  | 'ExStart'
+  | 'Exchange'
+  | 'Loading'
+  | 'Full';
+/** OSPF interface states, RFC 2328 9.1. */
+export type OspfInterfaceStateName =
+  | 'Down'
+  | 'Loopback'
+  | 'Waiting'
+  | 'PointToPoint'
+  | 'DROther'
+  | 'Backup'
+  | 'DR';
+
+/** The fields other tools rely on; every StatusJson is one of these. */
+export interface StatusContract {
+  node: string;
+  routerId: string;
+  announced: readonly string[];
+  bgp?: {
+    asn: number;
+    peers: readonly {
+      address: string;
+      asn: number;
+      state: BgpStateName;
+      uptimeSeconds: number;
+      prefixesSent: number;
+      prefixesReceived: number;
+      lastError: string | null;
+    }[];
+  };
+  ospf?: {
+    routerId: string;
+    interfaces: readonly {
+      name: string;
+      state: OspfInterfaceStateName;
+      neighbors: readonly { routerId: string; address: string; state: OspfNeighborStateName }[];
+    }[];
+  };
+}
+
+/**
+ * Fails to compile when a speaker's view no longer carries the contract (a renamed field, a
+ * widened state type): `Conforms<A, B>` requires A to be assignable to B.
+ */
+type Conforms<A extends B, B> = A;
+export type StatusJsonKeepsContract = Conforms<StatusJson, StatusContract>;
