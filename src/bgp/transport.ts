@@ -4,8 +4,16 @@
  *
  * Contract: handlers are called asynchronously (never from inside `write`/`connect`), `close` is
  * called exactly once per socket, and nothing a handler throws escapes into node's event loop.
+ *
+ * NetTransport also carries each peer's TCP protections (RFC 2385 MD5 signatures, RFC 5082 GTSM;
+ * socket-options.ts): outgoing connections to a protected peer are made by secure-connect.ts so
+ * the options are on the socket before the SYN; listeners get the peers' MD5 keys and GTSM on the
+ * listening socket, so unsigned or too-distant SYNs never complete a handshake.
  */
 import * as net from 'node:net';
+import { formatAddress, parseAddress } from '../net/prefix.js';
+import { type ConnectFailure, secureConnect } from './secure-connect.js';
+import { hasSecurity, type PeerSocketSecurity, securedListener } from './socket-options.js';
 
 export interface SocketHandlers {
   data(chunk: Buffer): void;
@@ -54,7 +62,15 @@ export interface TransportFactory {
   /** Starts a TCP connect; `done` is called once unless `cancel` was called first. */
   connect(opts: ConnectOptions, done: (err: Error | null, socket?: BgpSocket) => void): { cancel(): void };
   listen(opts: ListenOptions, onSocket: (s: BgpSocket) => void): Promise<BgpListener>;
+  /**
+   * The TCP protections for connections with `address` (undefined or {} = none), for later
+   * connects and for listeners, open or not. Transports without real sockets ignore them.
+   */
+  setPeerSecurity?(address: string, security: PeerSocketSecurity | undefined): void;
 }
+
+/** A transport error with its own words for status ("no answer from 198.18.0.1:179 within 5 s"). */
+export type DescribedError = Error & { code?: string; description?: string };
 
 /** "::ffff:198.18.0.1" (a v4 peer on a dual-stack listener) → "198.18.0.1". */
 export function normalizeAddress(addr: string | undefined): string {
@@ -63,10 +79,42 @@ export function normalizeAddress(addr: string | undefined): string {
   return m ? m[1]! : addr.toLowerCase();
 }
 
-/** Words for a socket error: "connect: ECONNREFUSED". */
+/** Words for a socket error: "connect: ECONNREFUSED", or the error's own description. */
 export function describeSocketError(err: Error, phase: string): string {
+  const described = (err as DescribedError).description;
+  if (described) return `${phase}: ${described}`;
   const code = (err as NodeJS.ErrnoException).code;
   return `${phase}: ${code ?? err.message}`;
+}
+
+function canonical(address: string): string {
+  try {
+    return formatAddress(parseAddress(normalizeAddress(address)));
+  } catch {
+    return address.toLowerCase();
+  }
+}
+
+/**
+ * A connect that timed out, in plain words. With MD5 or GTSM the usual cause is one the kernel
+ * hides: segments that fail the check are dropped without an answer (RFC 2385 2.0, RFC 5082 3).
+ */
+export function describeConnectTimeout(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  security: PeerSocketSecurity | undefined,
+): string {
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const base = `no answer from ${where} within ${Math.round(timeoutMs / 100) / 10} s`;
+  if (security?.md5Password !== undefined) {
+    return `${base} — with a TCP MD5 password configured, a password mismatch is the likely cause`;
+  }
+  if (security?.ttlSecurityHops !== undefined) {
+    const hops = security.ttlSecurityHops;
+    return `${base} — with ttlSecurity configured, the peer may be more than ${hops} hop${hops === 1 ? '' : 's'} away or not sending with TTL 255`;
+  }
+  return base;
 }
 
 class NetSocket implements BgpSocket {
@@ -150,7 +198,17 @@ class NetSocket implements BgpSocket {
 
 /** The real transport over node:net. */
 export class NetTransport implements TransportFactory {
+  private readonly security = new Map<string, PeerSocketSecurity>();
+  private readonly listeners = new Set<ReturnType<typeof securedListener>>();
+
+  setPeerSecurity(address: string, security: PeerSocketSecurity | undefined): void {
+    this.security.set(canonical(address), security ?? {});
+    for (const l of this.listeners) l.update(this.security);
+  }
+
   connect(opts: ConnectOptions, done: (err: Error | null, socket?: BgpSocket) => void): { cancel(): void } {
+    const security = this.security.get(canonical(opts.host));
+    if (hasSecurity(security)) return this.connectSecured(opts, security, done);
     let finished = false;
     const sock = net.connect({
       host: opts.host,
@@ -171,8 +229,9 @@ export class NetTransport implements TransportFactory {
     };
     const onError = (err: Error): void => finish(err);
     const timer = setTimeout(() => {
-      const err = new Error(`no answer within ${opts.timeoutMs} ms`) as NodeJS.ErrnoException;
+      const err: DescribedError = new Error(`no answer within ${opts.timeoutMs} ms`);
       err.code = 'ETIMEDOUT';
+      err.description = describeConnectTimeout(opts.host, opts.port, opts.timeoutMs, undefined);
       finish(err);
     }, opts.timeoutMs);
     timer.unref();
@@ -190,8 +249,28 @@ export class NetTransport implements TransportFactory {
     };
   }
 
+  private connectSecured(
+    opts: ConnectOptions,
+    security: PeerSocketSecurity,
+    done: (err: Error | null, socket?: BgpSocket) => void,
+  ): { cancel(): void } {
+    return secureConnect({ ...opts, security }, (err: ConnectFailure | null, sock) => {
+      if (err || !sock) {
+        const e: DescribedError = err ?? new Error('no socket');
+        if (e.code === 'ETIMEDOUT') {
+          e.description = describeConnectTimeout(opts.host, opts.port, opts.timeoutMs, security);
+        }
+        done(e);
+        return;
+      }
+      sock.on('error', () => {}); // until NetSocket attaches its own listener
+      done(null, new NetSocket(sock));
+    });
+  }
+
   listen(opts: ListenOptions, onSocket: (s: BgpSocket) => void): Promise<BgpListener> {
     return new Promise((resolve, reject) => {
+      let secured: ReturnType<typeof securedListener> | undefined;
       const server = net.createServer((sock) => {
         sock.on('error', () => {}); // until NetSocket attaches its own listener
         if (!sock.remoteAddress) {
@@ -199,6 +278,7 @@ export class NetTransport implements TransportFactory {
           return;
         }
         try {
+          secured?.accepted(sock, this.security.get(canonical(sock.remoteAddress)));
           onSocket(new NetSocket(sock));
         } catch {
           sock.destroy();
@@ -210,9 +290,23 @@ export class NetTransport implements TransportFactory {
         server.removeListener('error', onError);
         server.on('error', () => {}); // accept errors (EMFILE) must not crash the daemon
         const addr = server.address();
+        try {
+          secured = securedListener(server);
+          secured.update(this.security);
+        } catch (err) {
+          server.close();
+          reject(err);
+          return;
+        }
+        const l = secured;
+        this.listeners.add(l);
         resolve({
           port: typeof addr === 'object' && addr ? addr.port : opts.port,
-          close: () => new Promise<void>((r) => server.close(() => r())),
+          close: () =>
+            new Promise<void>((r) => {
+              this.listeners.delete(l);
+              server.close(() => r());
+            }),
         });
       });
     });
