@@ -1,5 +1,6 @@
 /**
- * Receiving LS Updates and acks, and flooding (RFC 2328 13, 13.3, 13.5, 13.7).
+ * Receiving LS Updates and acks, and flooding (RFC 2328 13, 13.3, 13.5, 13.7). Sits above the
+ * interface and neighbor machines: it walks an area's interfaces and their neighbors' lists.
  */
 
 import { LsType, MAX_AGE, MAX_SEQ, MIN_LS_ARRIVAL } from './constants.js';
@@ -10,7 +11,18 @@ import { OspfDecodeError } from './ip.js';
 import { type LsaHeader, lsaKey } from './lsa/header.js';
 import { decodeLsa } from './lsa/lsa.js';
 import { compareLsaInstances, type LsdbEntry } from './lsdb.js';
-import { type Neighbor, stateAtLeast } from './neighbor.js';
+import type { Neighbor } from './neighbor.js';
+import { stateAtLeast } from './states.js';
+
+/** What flooding needs from the instance beyond the state machines' context. */
+export interface FloodContext extends OspfContext {
+  /** Interfaces over which an LSA of `type` received/originated in `area` is flooded (RFC 2328 13.3). */
+  floodingInterfaces(area: Area, type: number): readonly OspfInterface[];
+  /** True when `entry` is an LSA this router originates (RFC 2328 13.4 test). */
+  isSelfOriginated(entry: { lsa: { header: { type: number; id: string; advRouter: string } } }): boolean;
+  /** RFC 2328 13.4: a newer instance of one of our own LSAs arrived and was installed. */
+  selfOriginatedReceived(area: Area, entry: LsdbEntry): void;
+}
 
 /**
  * RFC 2328 13.3: floods `entry` out of every eligible interface. `from` is the interface and
@@ -18,7 +30,7 @@ import { type Neighbor, stateAtLeast } from './neighbor.js';
  * the receiving interface (13.5 uses this to decide on acks).
  */
 export function floodLsa(
-  ctx: OspfContext,
+  ctx: FloodContext,
   area: Area,
   entry: LsdbEntry,
   from?: { iface: OspfInterface; nbr: Neighbor },
@@ -63,20 +75,25 @@ export function floodLsa(
 }
 
 /** Removes an LSA instance from every neighbor's retransmission list (13 (5)(c)). */
-function removeFromAllRetransmits(ctx: OspfContext, area: Area, key: string): void {
+export function removeFromAllRetransmits(ctx: FloodContext, area: Area, key: string): void {
   for (const iface of ctx.floodingInterfaces(area, Number(key.split('/')[0]))) {
     for (const nbr of iface.neighbors.values()) nbr.removeRetransmit(key);
   }
 }
 
-function anyNeighborExchanging(ctx: OspfContext, area: Area, type: number): boolean {
+function anyNeighborExchanging(ctx: FloodContext, area: Area, type: number): boolean {
   return ctx
     .floodingInterfaces(area, type)
     .some((i) => [...i.neighbors.values()].some((n) => n.state === 'Exchange' || n.state === 'Loading'));
 }
 
 /** RFC 2328 13: the receipt of a Link State Update from `nbr`. */
-export function receiveLsUpdate(ctx: OspfContext, iface: OspfInterface, nbr: Neighbor, lsas: Buffer[]): void {
+export function receiveLsUpdate(
+  ctx: FloodContext,
+  iface: OspfInterface,
+  nbr: Neighbor,
+  lsas: Buffer[],
+): void {
   // 13: LS Updates are only accepted from neighbors in Exchange or later.
   if (!stateAtLeast(nbr.state, 'Exchange')) {
     ctx.count('lsu-wrong-state');
@@ -160,7 +177,7 @@ export function receiveLsUpdate(ctx: OspfContext, iface: OspfInterface, nbr: Nei
 }
 
 /** RFC 2328 13.7: acknowledgments remove the acked instance from the retransmission list. */
-export function receiveLsAck(ctx: OspfContext, nbr: Neighbor, headers: LsaHeader[]): void {
+export function receiveLsAck(ctx: FloodContext, nbr: Neighbor, headers: LsaHeader[]): void {
   if (!stateAtLeast(nbr.state, 'Exchange')) {
     ctx.count('ack-wrong-state');
     return;

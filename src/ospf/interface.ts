@@ -1,23 +1,22 @@
 /**
- * One OSPF interface: the interface state machine (RFC 2328 9.3), Hellos (9.5, 10.5), the DR
- * election hook (9.4), packet reception checks (8.2, D.5) and transmission, delayed acks (13.5).
+ * One OSPF interface: the interface state machine (RFC 2328 9.1-9.3) driven by `event()` with the
+ * RFC 9.2 event names, the DR election hook (9.4), Hellos sent and received (9.5, 10.5), packet
+ * transmission (8.1, D.4 authentication sequence numbers) and delayed acks (13.5). Packets reach it
+ * from the receive path (receive.ts), which decodes, checks and authenticates them first.
  * Neighbors are keyed by router ID on both network types.
  */
 
 import type { OspfInterfaceConfig } from '../config/ospf.js';
 import type { TimerHandle } from '../lib/clock.js';
-import { ALL_D_ROUTERS, ALL_SPF_ROUTERS, AuType, Options, PacketType } from './constants.js';
+import { ALL_D_ROUTERS, ALL_SPF_ROUTERS, Options } from './constants.js';
 import type { Area, OspfContext } from './context.js';
 import { type Candidate, electDr } from './election.js';
-import { receiveLsAck, receiveLsUpdate } from './flood.js';
-import { ipToNum, OspfDecodeError } from './ip.js';
 import type { LsaHeader } from './lsa/header.js';
-import { Neighbor, type NeighborState, stateAtLeast } from './neighbor.js';
-import { cryptoSeqFloor, verifyAuth } from './packet/auth.js';
+import { Neighbor, type NeighborHost } from './neighbor.js';
+import { cryptoSeqFloor } from './packet/auth.js';
 import type { HelloBody } from './packet/hello.js';
-import { decodePacket, encodePacket, type OspfPacket, type PacketBody } from './packet/packet.js';
-
-export type InterfaceState = 'Down' | 'Loopback' | 'Waiting' | 'PointToPoint' | 'DROther' | 'Backup' | 'DR';
+import { encodePacket, type OspfPacket, type PacketBody } from './packet/packet.js';
+import { type InterfaceEvent, type InterfaceState, type NeighborState, stateAtLeast } from './states.js';
 
 /** What the interface needs from the platform: send bytes and know its address. */
 export interface OspfSocket {
@@ -32,7 +31,7 @@ const NONE = '0.0.0.0';
 /** Delayed acks go out well within RxmtInterval (RFC 2328 13.5). */
 const DELAYED_ACK_MS = 1000;
 
-export class OspfInterface {
+export class OspfInterface implements NeighborHost {
   state: InterfaceState = 'Down';
   readonly neighbors = new Map<string, Neighbor>();
   dr = NONE;
@@ -49,19 +48,7 @@ export class OspfInterface {
     readonly area: Area,
     readonly socket: OspfSocket,
   ) {
-    socket.onMessage((b, src) => {
-      // Bad input must never take the daemon down: anything unexpected is counted and logged.
-      try {
-        this.receive(b, src);
-      } catch (e) {
-        this.ctx.count('internal-error');
-        this.ctx.logger.error(
-          { iface: this.name, err: (e as Error).stack },
-          'ospf: packet processing failed',
-        );
-      }
-    });
-    // RFC 2328 D.4.3 / notes: strictly increasing, and above what a previous incarnation sent.
+    // RFC 2328 D.4.3: strictly increasing, and above what a previous incarnation sent (cryptoSeqFloor).
     this.lastCryptoSeq = cryptoSeqFloor(Date.now());
   }
 
@@ -92,8 +79,40 @@ export class OspfInterface {
 
   // ===== interface state machine (RFC 2328 9.3) =====
 
-  up(): void {
-    if (this.state !== 'Down') return;
+  /** RFC 2328 9.3: the one entry point of the interface state machine. */
+  event(ev: InterfaceEvent): void {
+    const s = this.state;
+    switch (ev) {
+      case 'InterfaceUp':
+        if (s === 'Down') this.start();
+        return;
+      case 'WaitTimer':
+      case 'BackupSeen':
+        // Waiting ends: the DR is known (BackupSeen) or nobody claimed it in time (WaitTimer).
+        if (s !== 'Waiting') return;
+        this.waitTimer?.cancel();
+        this.waitTimer = undefined;
+        this.electDr();
+        return;
+      case 'NeighborChange':
+        if (s === 'DR' || s === 'Backup' || s === 'DROther') this.electDr();
+        return;
+      case 'LoopInd':
+        this.reset();
+        this.setState('Loopback');
+        return;
+      case 'UnloopInd':
+        if (s === 'Loopback') this.setState('Down');
+        return;
+      case 'InterfaceDown':
+        this.reset();
+        this.setState('Down');
+        return;
+    }
+  }
+
+  /** RFC 2328 9.3 InterfaceUp: start the Hello timer, and the wait timer on an eligible router. */
+  private start(): void {
     if (!this.broadcast) this.setState('PointToPoint');
     else if (this.config.priority === 0) {
       // Ineligible routers never wait: they only learn DR/BDR from Hellos (9.3 InterfaceUp).
@@ -102,18 +121,19 @@ export class OspfInterface {
       this.setState('Waiting');
       this.waitTimer = this.ctx.clock.setTimer(this.config.deadInterval * 1000, () => {
         this.waitTimer = undefined;
-        if (this.state === 'Waiting') this.electDr();
+        this.event('WaitTimer');
       });
     }
     this.sendHello();
   }
 
-  down(): void {
+  /** RFC 2328 9.3 InterfaceDown, LoopInd: KillNbr on every neighbor, timers off, DR/BDR unset. */
+  private reset(): void {
     for (const n of [...this.neighbors.values()]) n.event('KillNbr');
     for (const t of [this.helloTimer, this.waitTimer, this.ackTimer]) t?.cancel();
     this.helloTimer = this.waitTimer = this.ackTimer = undefined;
+    this.delayedAcks = [];
     this.dr = this.bdr = NONE;
-    this.setState('Down');
   }
 
   private setState(to: InterfaceState): void {
@@ -121,11 +141,11 @@ export class OspfInterface {
     const from = this.state;
     this.state = to;
     this.ctx.logger.info({ iface: this.name, from, to }, 'ospf: interface state');
-    this.ctx.interfaceChanged(this);
+    this.ctx.interfaceChanged(this.name);
   }
 
   /** RFC 2328 9.4, run on WaitTimer, BackupSeen and NeighborChange. */
-  electDr(): void {
+  private electDr(): void {
     if (!this.broadcast || this.state === 'Down') return;
     const self: Candidate = {
       routerId: this.ctx.routerId,
@@ -144,7 +164,7 @@ export class OspfInterface {
     this.setState(this.dr === this.address ? 'DR' : this.bdr === this.address ? 'Backup' : 'DROther');
     if (changed) {
       for (const n of this.neighbors.values()) if (stateAtLeast(n.state, '2-Way')) n.event('AdjOK?');
-      this.ctx.interfaceChanged(this);
+      this.ctx.interfaceChanged(this.name);
     }
   }
 
@@ -161,7 +181,7 @@ export class OspfInterface {
 
   neighborStateChanged(nbr: Neighbor, from: NeighborState, to: NeighborState): void {
     // RFC 2328 9.2 NeighborChange: bidirectional communication gained or lost.
-    if (stateAtLeast(from, '2-Way') !== stateAtLeast(to, '2-Way') && this.state !== 'Waiting') this.electDr();
+    if (stateAtLeast(from, '2-Way') !== stateAtLeast(to, '2-Way')) this.event('NeighborChange');
     if (to === 'Down') {
       nbr.dispose();
       this.neighbors.delete(nbr.routerId);
@@ -193,12 +213,13 @@ export class OspfInterface {
     this.helloTimer = this.ctx.clock.setTimer(this.config.helloInterval * 1000, () => this.sendHello());
   }
 
-  /** Graceful drain: a Hello listing nobody makes neighbors drop to Init at once (notes 9). */
+  /** Graceful drain: a Hello listing nobody makes neighbors drop to Init at once (RFC 2328 10.5). */
   sendGoodbyeHello(): void {
     this.send(this.helloBody([]), ALL_SPF_ROUTERS);
   }
 
-  private receiveHello(h: HelloBody, routerId: string, source: string): void {
+  /** RFC 2328 10.5: a Hello that passed the receive checks (8.2, D) from `routerId` at `source`. */
+  receiveHello(h: HelloBody, routerId: string, source: string): void {
     if (this.broadcast && h.mask !== this.mask) {
       this.ctx.count('hello-mask');
       return;
@@ -244,90 +265,12 @@ export class OspfInterface {
     const declaresDr = h.dr === source;
     const declaresBdr = h.bdr === source;
     if (this.state === 'Waiting' && ((declaresDr && h.bdr === NONE) || declaresBdr)) {
-      this.waitTimer?.cancel();
-      this.waitTimer = undefined;
-      this.electDr();
+      this.event('BackupSeen');
       return;
     }
     if (oldPri !== h.priority || declaresDr !== (oldDr === source) || declaresBdr !== (oldBdr === source)) {
-      if (this.state !== 'Waiting') this.electDr();
+      this.event('NeighborChange');
     }
-  }
-
-  // ===== reception (RFC 2328 8.2) =====
-
-  receive(buf: Buffer, source: string): void {
-    let decoded: ReturnType<typeof decodePacket>;
-    try {
-      decoded = decodePacket(buf);
-    } catch (e) {
-      if (e instanceof OspfDecodeError) {
-        this.ctx.count(e.reason);
-        return;
-      }
-      throw e;
-    }
-    const { packet, header } = decoded;
-    if (packet.areaId !== this.area.id) {
-      this.ctx.count('wrong-area');
-      return;
-    }
-    if (packet.routerId === this.ctx.routerId) {
-      this.ctx.count('own-packet');
-      return;
-    }
-    // 8.2: on multi-access networks the source must be on our subnet (BIRD: "strange source").
-    if (this.broadcast && !this.sameSubnet(source)) {
-      this.ctx.count('wrong-subnet');
-      return;
-    }
-    const authFail = verifyAuth(buf, header, this.config.auth);
-    if (authFail) {
-      this.ctx.count(authFail);
-      return;
-    }
-    const nbr = this.neighbors.get(packet.routerId);
-    if (header.auth.auType === AuType.Crypto && nbr) {
-      // RFC 2328 D.5.2: a lower sequence number than the last accepted is a replay.
-      if (header.auth.cryptoSeq < nbr.cryptoSeq) {
-        this.ctx.count('auth-replay');
-        return;
-      }
-      nbr.cryptoSeq = header.auth.cryptoSeq;
-    }
-    if (header.type === PacketType.Hello && packet.body.kind === 'hello') {
-      this.receiveHello(packet.body, packet.routerId, source);
-      const created = this.neighbors.get(packet.routerId);
-      if (created && header.auth.auType === AuType.Crypto) created.cryptoSeq = header.auth.cryptoSeq;
-      return;
-    }
-    if (!nbr) {
-      this.ctx.count('unknown-neighbor');
-      return;
-    }
-    switch (packet.body.kind) {
-      case 'dd':
-        nbr.receiveDd(packet.body);
-        return;
-      case 'lsr':
-        nbr.receiveLsRequest(packet.body.entries);
-        return;
-      case 'lsu':
-        receiveLsUpdate(this.ctx, this, nbr, packet.body.lsas);
-        return;
-      case 'ack':
-        receiveLsAck(this.ctx, nbr, packet.body.headers);
-        return;
-      default: {
-        this.ctx.count('bad-type');
-        return;
-      }
-    }
-  }
-
-  private sameSubnet(source: string): boolean {
-    const m = ipToNum(this.mask);
-    return (ipToNum(source) & m) >>> 0 === (ipToNum(this.address) & m) >>> 0;
   }
 
   // ===== transmission =====
@@ -401,7 +344,7 @@ export class OspfInterface {
     }
   }
 
-  /** Stops timers and closes the socket (after `down()` or for an abrupt stop). */
+  /** Stops timers and closes the socket (after InterfaceDown or for an abrupt stop). */
   async close(): Promise<void> {
     for (const n of this.neighbors.values()) n.dispose();
     for (const t of [this.helloTimer, this.waitTimer, this.ackTimer]) t?.cancel();

@@ -4,56 +4,41 @@
  * retransmission list (13.6). Time comes from the injected Clock; packets go out through the
  * owning interface.
  */
+import type { OspfInterfaceConfig } from '../config/ospf.js';
 import type { TimerHandle } from '../lib/clock.js';
 import { DdFlags, LsType, MAX_AGE } from './constants.js';
 import type { Area, OspfContext } from './context.js';
 import { scopeLsdb } from './context.js';
-import type { OspfInterface } from './interface.js';
 import { compareIp } from './ip.js';
 import { type LsaHeader, lsaKey } from './lsa/header.js';
 import { compareLsaInstances, type LsdbEntry } from './lsdb.js';
 import type { DbDescriptionBody } from './packet/dbd.js';
 import type { LsRequestEntry } from './packet/lsr.js';
+import type { PacketBody } from './packet/packet.js';
+import { type NeighborEvent, type NeighborState, stateAtLeast } from './states.js';
 
-export type NeighborState =
-  | 'Down'
-  | 'Attempt'
-  | 'Init'
-  | '2-Way'
-  | 'ExStart'
-  | 'Exchange'
-  | 'Loading'
-  | 'Full';
-
-const ORDER: Record<NeighborState, number> = {
-  Down: 0,
-  Attempt: 1,
-  Init: 2,
-  '2-Way': 3,
-  ExStart: 4,
-  Exchange: 5,
-  Loading: 6,
-  Full: 7,
-};
-
-export function stateAtLeast(s: NeighborState, min: NeighborState): boolean {
-  return ORDER[s] >= ORDER[min];
+/**
+ * What a neighbor needs from the interface it was heard on (the interface implements it): the
+ * instance, the area, timers from the interface configuration, the adjacency decision (RFC 2328
+ * 10.4), and sending. Named here so the neighbor does not depend on the interface machine.
+ */
+export interface NeighborHost {
+  readonly ctx: OspfContext;
+  readonly area: Area;
+  readonly name: string;
+  readonly config: OspfInterfaceConfig;
+  /** The MTU advertised in and checked against DD packets (RFC 2328 10.6). */
+  ddMtu(): number;
+  /** Options sent in Hello and DD packets (RFC 2328 A.2). */
+  options(): number;
+  /** RFC 2328 10.4: whether an adjacency is formed with `nbr`. */
+  shouldBeAdjacent(nbr: Neighbor): boolean;
+  /** RFC 2328 9.2 NeighborChange and the removal of a Down neighbor are the interface's part. */
+  neighborStateChanged(nbr: Neighbor, from: NeighborState, to: NeighborState): void;
+  sendTo(nbr: Neighbor, body: PacketBody): void;
+  /** LS Updates to `nbr` (retransmissions, answers to requests), split to fit the MTU. */
+  sendLsUpdate(lsas: Buffer[], nbr: Neighbor): void;
 }
-
-/** RFC 2328 10.2 events (Start is NBMA only and not used). */
-export type NeighborEvent =
-  | 'HelloReceived'
-  | '2-WayReceived'
-  | 'NegotiationDone'
-  | 'ExchangeDone'
-  | 'BadLSReq'
-  | 'LoadingDone'
-  | 'AdjOK?'
-  | 'SeqNumberMismatch'
-  | '1-WayReceived'
-  | 'KillNbr'
-  | 'InactivityTimer'
-  | 'LLDown';
 
 interface RxmtItem {
   entry: LsdbEntry;
@@ -92,7 +77,7 @@ export class Neighbor {
   ddRole: 'master' | 'slave' | null = null;
 
   constructor(
-    readonly iface: OspfInterface,
+    readonly iface: NeighborHost,
     readonly routerId: string,
     address: string,
   ) {
@@ -185,7 +170,7 @@ export class Neighbor {
     if (to === 'Full') this.fullSince = this.ctx.clock.now();
     this.ctx.logger.info({ iface: this.iface.name, nbr: this.routerId, from, to }, 'ospf: neighbor state');
     this.iface.neighborStateChanged(this, from, to);
-    this.ctx.neighborChanged(this.iface, this, from, to);
+    this.ctx.neighborChanged(this.iface.name, this.routerId, from, to);
   }
 
   private restartInactivity(): void {

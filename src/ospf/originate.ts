@@ -1,12 +1,18 @@
 /**
- * What this router originates, as pure functions of interface and neighbor state
- * (RFC 2328 12.4.1 router-LSA, 12.4.2 network-LSA, 12.4.4 AS-external-LSA).
+ * What this router originates, as pure functions of interface and neighbor state: the LSA bodies
+ * (RFC 2328 12.4.1 router-LSA, 12.4.2 network-LSA, 12.4.4 AS-external-LSA) and the whole set of
+ * LSAs wanted at a moment (12.4: one router-LSA per area, a network-LSA per segment we are DR
+ * of, AS-external-LSAs for the node's prefixes when announced as external). When and how they go
+ * out is origination.ts.
  */
+import type { OspfConfig } from '../config/ospf.js';
 import { formatAddress, type Prefix } from '../net/prefix.js';
-import { LinkType } from './constants.js';
+import { LinkType, LsType, Options } from './constants.js';
+import type { Area } from './context.js';
 import type { OspfInterface } from './interface.js';
 import { ipToNum, lengthToMask, numToIp } from './ip.js';
 import type { ExternalLsaBody } from './lsa/external.js';
+import type { LsaBody } from './lsa/lsa.js';
 import type { NetworkLsaBody } from './lsa/network.js';
 import type { RouterLink, RouterLsaBody } from './lsa/router.js';
 
@@ -71,7 +77,7 @@ export function stubLinks(prefixes: readonly Prefix[], metric: number): RouterLi
 }
 
 export function routerLsaBody(
-  ifaces: OspfInterface[],
+  ifaces: readonly OspfInterface[],
   stubPrefixes: readonly Prefix[],
   metric: number,
   asbr: boolean,
@@ -105,4 +111,70 @@ export function externalLsaBody(p: Prefix, metric: number, metricType: 1 | 2, ta
     forwardingAddress: '0.0.0.0',
     tag,
   };
+}
+
+/** One LSA this router wants in its LSDBs: where, which, and its contents. */
+export interface DesiredLsa {
+  /** Area ID, or null for AS scope. */
+  area: string | null;
+  type: number;
+  id: string;
+  options: number;
+  body: LsaBody;
+}
+
+export type OriginationConfig = Pick<
+  OspfConfig,
+  'announceAs' | 'metric' | 'externalMetricType' | 'externalTag'
+>;
+
+/**
+ * Every LSA this router originates now (RFC 2328 12.4), given its areas with their interfaces in
+ * configuration order and the prefixes to announce (none while draining). We are an AS boundary
+ * router (E bit, 12.4.1) when announcing as external through at least one non-stub area.
+ */
+export function desiredLsas(
+  routerId: string,
+  config: OriginationConfig,
+  areas: readonly { area: Area; interfaces: readonly OspfInterface[] }[],
+  prefixes: readonly Prefix[],
+): DesiredLsa[] {
+  const out: DesiredLsa[] = [];
+  const external = config.announceAs === 'external';
+  const asbr = external && areas.some(({ area }) => !area.stub);
+  for (const { area, interfaces } of areas) {
+    const options = area.stub ? 0 : Options.E;
+    out.push({
+      area: area.id,
+      type: LsType.Router,
+      id: routerId,
+      options,
+      body: routerLsaBody(interfaces, external ? [] : prefixes, config.metric, asbr && !area.stub),
+    });
+    for (const i of interfaces) {
+      const body = networkLsaBody(i, routerId);
+      if (body) out.push({ area: area.id, type: LsType.Network, id: i.address, options, body });
+    }
+  }
+  if (asbr) {
+    for (const p of prefixes) {
+      out.push({
+        area: null,
+        type: LsType.AsExternal,
+        id: formatAddress(p.bytes),
+        options: Options.E,
+        body: externalLsaBody(p, config.metric, config.externalMetricType, config.externalTag),
+      });
+    }
+  }
+  return out;
+}
+
+/** Whether two LSA bodies are the same contents (RFC 2328 12.4: no new instance otherwise). */
+export function sameLsaBody(a: LsaBody, b: LsaBody): boolean {
+  return bodyKey(a) === bodyKey(b);
+}
+
+function bodyKey(b: LsaBody): string {
+  return JSON.stringify(b, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v));
 }
