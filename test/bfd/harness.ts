@@ -1,0 +1,89 @@
+/**
+ * Two BFD sessions joined by an in-memory link on one ManualClock: each transmitted packet is
+ * decoded and delivered to the other side after `latencyMs`, unless the link is cut.
+ */
+
+import { type BfdControlPacket, decodeControl } from '../../src/bfd/packet.js';
+import { BfdSession, type BfdStateChange, type BfdTimerConfig } from '../../src/bfd/session.js';
+import { ManualClock } from '../../src/lib/clock.js';
+
+export interface Sent {
+  at: number;
+  from: 'a' | 'b';
+  packet: BfdControlPacket;
+}
+
+export interface Pair {
+  clock: ManualClock;
+  a: BfdSession;
+  b: BfdSession;
+  sent: Sent[];
+  events: { side: 'a' | 'b'; e: BfdStateChange }[];
+  /** Drops everything in one or both directions. */
+  cut(dir?: 'a->b' | 'b->a' | 'both'): void;
+  heal(): void;
+  /** Delivers a hand-made packet to one side, as if from the other. */
+  inject(to: 'a' | 'b', p: BfdControlPacket): void;
+}
+
+export function pair(
+  ta: BfdTimerConfig,
+  tb: BfdTimerConfig,
+  opts: { latencyMs?: number; random?: () => number } = {},
+): Pair {
+  const clock = new ManualClock(1000);
+  const latency = opts.latencyMs ?? 1;
+  const blocked = new Set<string>();
+  const sent: Sent[] = [];
+  const events: Pair['events'] = [];
+  const sessions: Partial<Record<'a' | 'b', BfdSession>> = {};
+  const wire = (from: 'a' | 'b') => (bytes: Buffer) => {
+    const packet = decodeControl(bytes);
+    sent.push({ at: clock.now(), from, packet });
+    const to = from === 'a' ? 'b' : 'a';
+    if (blocked.has(`${from}->${to}`)) return;
+    clock.setTimer(latency, () => sessions[to]!.receive(packet));
+  };
+  const random = opts.random ?? (() => 0.5);
+  const a = new BfdSession({
+    peer: '198.18.0.1',
+    localAddress: '198.18.0.0',
+    localDiscriminator: 0x1111,
+    clock,
+    random,
+    transmit: wire('a'),
+    ...ta,
+  });
+  const b = new BfdSession({
+    peer: '198.18.0.0',
+    localAddress: '198.18.0.1',
+    localDiscriminator: 0x2222,
+    clock,
+    random,
+    transmit: wire('b'),
+    ...tb,
+  });
+  sessions.a = a;
+  sessions.b = b;
+  a.onStateChange((e) => events.push({ side: 'a', e }));
+  b.onStateChange((e) => events.push({ side: 'b', e }));
+  return {
+    clock,
+    a,
+    b,
+    sent,
+    events,
+    cut(dir = 'both') {
+      if (dir !== 'b->a') blocked.add('a->b');
+      if (dir !== 'a->b') blocked.add('b->a');
+    },
+    heal() {
+      blocked.clear();
+    },
+    inject(to, p) {
+      sessions[to]!.receive(p);
+    },
+  };
+}
+
+export const FAST: BfdTimerConfig = { desiredMinTxMs: 100, requiredMinRxMs: 100, detectMult: 3 };
