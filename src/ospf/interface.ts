@@ -243,7 +243,8 @@ export class OspfInterface implements NeighborHost {
       // Answer a new neighbor at once instead of up to HelloInterval later, so it sees itself
       // in our Hello and two-way forms quickly (FRR and BIRD do likewise).
       this.ctx.clock.setTimer(0, () => {
-        if (this.state !== 'Down') this.sendHello();
+        // Unless the interface went Down or Loopback meanwhile: neither sends Hellos (9.1).
+        if (this.state !== 'Down' && this.state !== 'Loopback') this.sendHello();
       });
     }
     nbr.address = source;
