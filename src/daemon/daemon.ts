@@ -16,10 +16,9 @@ import { type Config, routerId as defaultRouterId, nodeName } from '../config/in
 import { defaultRoutesConfig } from '../config/routes.js';
 import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
-import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
-import type { PeerNode } from '../routes/desired.js';
 import type { RoutesManager } from '../routes/manager.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
@@ -41,11 +40,6 @@ export class Daemon {
   private ipam: Ipam | undefined;
   private routes: RoutesManager | undefined;
   private desired: Prefix[] = [];
-  private peers: PeerNode[] = [];
-  private unwatchPeers: (() => void) | undefined;
-  private peersRunning: Promise<void> | undefined;
-  private peersAgain = false;
-  private peersRetry: TimerHandle | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -75,17 +69,16 @@ export class Daemon {
         import('./ipam-api.js'),
       ]);
       this.store = await openStore(config.ipam, this.logger.child({ component: 'store' }));
+      // The node record carries this node's link addresses: other nodes in layer 2 mode route
+      // our blocks via them.
+      const addresses = nodeAddresses(config.routes?.interfaces);
       this.ipam = await Ipam.open({
         config: config.ipam,
-        node: { name: this.node, labels: config.node.labels },
+        node: { name: this.node, labels: config.node.labels, addresses },
         store: this.store,
         clock,
         logger: this.logger.child({ component: 'ipam' }),
       });
-      // The node record carries this node's link addresses: other nodes in layer 2 mode route
-      // our blocks via them (Ipam.open registered the name only).
-      const addresses = nodeAddresses(config.routes?.interfaces);
-      await this.store.register(this.node, { addresses });
       this.logger.info({ addresses }, 'registered node addresses');
       this.ipam.onChange(() => this.reconcile());
       registerIpamApi(this.api, this.ipam);
@@ -113,17 +106,10 @@ export class Daemon {
       this.reconcile();
       await this.routes.start();
     }
-    if (this.routes && this.ipam && this.store && routesConfig.mode === 'layer2') {
-      // layer 2: routes to every other node's blocks via its addresses. Claims reach us through
-      // ipam.onChange (after IPAM re-read them), node records through the store's own watch.
-      const store = this.store;
-      const offIpam = this.ipam.onChange(() => void this.refreshPeers());
-      const offStore = store.watch(() => void this.refreshPeers());
-      this.unwatchPeers = () => {
-        offIpam();
-        offStore();
-      };
-      await this.refreshPeers();
+    if (this.routes && this.ipam && routesConfig.mode === 'layer2') {
+      // layer 2: routes to every other node's blocks via its addresses. The cluster view pairs
+      // the node records with the claims; its changes reach reconcile through ipam.onChange.
+      await this.ipam.cluster.trackNodes();
     }
 
     if (config.api.metrics) {
@@ -141,67 +127,14 @@ export class Daemon {
 
   /** Recomputes the desired prefix set and hands it to every speaker when it changed. */
   reconcile(): void {
-    const next = [
-      ...this.opts.config.announce.map((p) => parsePrefix(p)),
-      ...(this.ipam?.announcement() ?? []),
-    ];
+    const ipam = this.ipam?.cluster.routing();
+    const next = [...this.opts.config.announce.map((p) => parsePrefix(p)), ...(ipam?.aggregate ?? [])];
     next.sort(comparePrefix);
     const unique = next.filter((p, i) => i === 0 || !prefixEquals(p, next[i - 1]!));
     this.desired = unique;
     this.bgp?.setDesired(unique);
     this.ospf?.setDesired(unique);
-    this.routes?.update({ announced: unique, peers: this.peers });
-  }
-
-  /**
-   * layer 2: re-reads the node records and pairs them with IPAM's view of every node's blocks.
-   * Runs never overlap; calls during a run coalesce into one more run. A node released with
-   * `podroute ipam release-node` has neither claims nor a record, so its routes go away.
-   */
-  private refreshPeers(): Promise<void> {
-    if (this.peersRunning) {
-      this.peersAgain = true;
-      return this.peersRunning;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        this.peersAgain = false;
-        const store = this.store;
-        const ipam = this.ipam;
-        if (!store || !ipam || this.stopping) return;
-        let records: Awaited<ReturnType<BlockStore['nodes']>>;
-        try {
-          records = await store.nodes();
-        } catch (e) {
-          this.logger.warn(
-            { err: (e as Error).message },
-            'cannot read node records; layer 2 routes unchanged, retrying in 5 s',
-          );
-          // The store's watch may stay silent after an outage: retry on our own.
-          this.peersRetry ??= this.opts.clock.setTimer(5000, () => {
-            this.peersRetry = undefined;
-            void this.refreshPeers();
-          });
-          return;
-        }
-        const blocks = ipam.blocksByNode();
-        const peers = records
-          .filter((r) => r.node !== this.node)
-          .map((r) => ({ node: r.node, addresses: r.addresses, blocks: blocks.get(r.node) ?? [] }));
-        const key = (ps: PeerNode[]): string =>
-          ps
-            .map((p) => `${p.node}=${p.addresses.join(',')}:${p.blocks.map(formatPrefix).join(',')}`)
-            .join(';');
-        if (key(peers) !== key(this.peers)) {
-          this.peers = peers;
-          this.reconcile();
-        }
-      } while (this.peersAgain);
-    };
-    this.peersRunning = run().finally(() => {
-      this.peersRunning = undefined;
-    });
-    return this.peersRunning;
+    this.routes?.update({ announced: unique, peers: ipam?.peers ?? [] });
   }
 
   status(): StatusJson {
@@ -220,15 +153,15 @@ export class Daemon {
   stop(reason = 'podroute is shutting down'): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
-      this.unwatchPeers?.();
-      this.peersRetry?.cancel();
+      // layer 2 peers stay as they are from here on.
+      const untracked = this.ipam?.cluster.stopTrackingNodes();
       await Promise.allSettled([
         this.bgp?.stop({ drain: true, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),
       ]);
       // Routes stay: the blackholes keep traffic for this node's pods from looping while the
       // fabric converges, and a restarted daemon adopts them (they carry our protocol tag).
-      await this.peersRunning;
+      await untracked;
       await this.routes?.stop({ removeRoutes: false });
       await this.ipam?.close();
       await this.store?.close();

@@ -166,8 +166,8 @@ export class EtcdBlockStore implements BlockStore {
       this.leases.set(node, lease);
     };
     const held = this.leases.get(node);
-    // Registering again (the daemon adds its addresses after IPAM registered the name) keeps the
-    // lease: a second lease would leave the first one's key alive until its TTL ran out.
+    // Registering again from this client (IPAM reopened on the same store) keeps the lease: a
+    // second lease would leave the first one's key alive until its TTL ran out.
     if (held)
       await this.retry('register', async () => void (await held.put(this.nodeKey(node)).value(alive)));
     else await this.retry('register', grant);

@@ -1,0 +1,26 @@
+/**
+ * The errors IPAM raises to its callers: the CNI endpoint maps exhaustion to its own status, the
+ * daemon reports a placement error like a configuration error.
+ */
+
+export class IpamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IpamError';
+  }
+}
+
+/** No group matches the node's labels: a configuration error, reported like one. */
+export class IpamPlacementError extends IpamError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IpamPlacementError';
+  }
+}
+
+export class IpamExhaustedError extends IpamError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IpamExhaustedError';
+  }
+}
