@@ -76,13 +76,17 @@ const perFamilySchema = z.strictObject({
   ipv6: familyList(6).optional(),
 });
 
-/** Both families' entries, in the order written; each entry only ever matches its own family. */
+/**
+ * Each family's entries, in the order written. A family that is absent has no list (the default
+ * policy applies to it); the one-list form gives both families a list, so a family without
+ * entries there is denied by the implicit deny.
+ */
 export interface PrefixListConfig {
-  readonly ipv4: readonly PrefixListEntryConfig[];
-  readonly ipv6: readonly PrefixListEntryConfig[];
+  readonly ipv4?: readonly PrefixListEntryConfig[];
+  readonly ipv6?: readonly PrefixListEntryConfig[];
 }
 
-/** `export:` or `import:` of a peer: a list, or `{ ipv4, ipv6 }`. Normalized to both families. */
+/** `export:` or `import:` of a peer: a list, or `{ ipv4, ipv6 }`, split by family. */
 export const prefixListSchema = z.unknown().transform((v, ctx): PrefixListConfig => {
   if (v === null || typeof v !== 'object') {
     ctx.addIssue({
@@ -105,5 +109,8 @@ export const prefixListSchema = z.unknown().transform((v, ctx): PrefixListConfig
     for (const issue of r.error.issues) ctx.addIssue({ ...issue } as never);
     return z.NEVER;
   }
-  return { ipv4: r.data.ipv4 ?? [], ipv6: r.data.ipv6 ?? [] };
+  return {
+    ...(r.data.ipv4 ? { ipv4: r.data.ipv4 } : {}),
+    ...(r.data.ipv6 ? { ipv6: r.data.ipv6 } : {}),
+  };
 });

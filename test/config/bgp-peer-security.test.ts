@@ -52,10 +52,21 @@ t.test('accepted values and what they become', async (t) => {
       ipv6: [{ prefix: '2001:db8::/32', action: 'deny' }],
     },
   );
-  t.same(peer('import: {ipv6: [{prefix: "::/0", action: permit}]}').import, {
-    ipv4: [],
-    ipv6: [{ prefix: '::/0', action: 'permit' }],
-  });
+  t.strictSame(
+    peer('import: {ipv6: [{prefix: "::/0", action: permit}]}').import,
+    {
+      ipv6: [{ prefix: '::/0', action: 'permit' }],
+    },
+    'an absent family has no list',
+  );
+  t.strictSame(
+    peer('export: [{prefix: 198.19.0.0/16, action: permit}]').export,
+    {
+      ipv4: [{ prefix: '198.19.0.0/16', action: 'permit' }],
+      ipv6: [],
+    },
+    'the one-list form gives both families a list',
+  );
 });
 
 const cases: [string, string, string][] = [
