@@ -10,6 +10,7 @@ import { DEFAULT_SOCKET, type Endpoint, type RequestOf, type ResponseOf } from '
 import { ConfigError, loadConfig } from '../config/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/log.js';
+import { registerAwsCommands } from './aws.js';
 import { formatIpam, formatOspfDatabase } from './format-ipam.js';
 import { formatStatus } from './format-status.js';
 
@@ -124,6 +125,7 @@ export function buildProgram(): Command {
         force: opts.force === true,
       }),
     );
+  registerAwsCommands(program);
   return program;
 }
 
