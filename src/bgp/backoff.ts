@@ -1,6 +1,7 @@
 /**
  * Reconnect back-off: a small first delay doubling up to a cap, reset only when a session reaches
- * Established (notes/bgp.md: MetalLB #1114 reset it on TCP up and reconnected within milliseconds).
+ * Established: resetting it on TCP up (as MetalLB did, its issue #1114) reconnects within milliseconds
+ * to a peer that accepts TCP and then refuses the session.
  * RFC 4271 10 suggests jitter (0.75..1 of the value) so peers restarted together do not stay in
  * step; the random source is injected so tests are deterministic.
  */

@@ -16,7 +16,7 @@
  */
 import { CeaseSubcode, ErrorCode, FsmSubcode } from './message/types.js';
 
-/** RFC 4271 8.2.2 state names, also the names shown in status output (DESIGN.md). */
+/** RFC 4271 8.2.2 state names, also the `state` of each peer in the status output. */
 export type BgpState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
 /** A NOTIFICATION to send: code, subcode, data, and for Cease 2/4 an RFC 9003 text. */
@@ -37,7 +37,7 @@ export type FsmEvent =
   | { readonly type: 'AutomaticStartPassive' }
   /**
    * Event 2 ManualStop. `notification` is the Cease to send when a session exists; null closes
-   * the TCP connection without one (podroute's "restart" exit, notes/bgp.md).
+   * the TCP connection without one (podroute's "restart" exit: the peer keeps or drops our routes).
    */
   | { readonly type: 'ManualStop'; readonly notification: NotificationSpec | null }
   /** Event 8 AutomaticStop: an implementation decision to stop, e.g. maximum prefixes (RFC 4486). */

@@ -3,8 +3,10 @@
  * peers, and per peer an Adj-RIB-Out reconciled from the desired prefix set and an Adj-RIB-In
  * filtered by the accept policy.
  *
- * File map: `fsm.ts` RFC 4271 8 state machine; `session.ts` one peer's connections and timers
- * (with `negotiate.ts`, `timers.ts`, `backoff.ts`, `transport.ts`); `adj-rib-out.ts`,
+ * File map: `fsm.ts` RFC 4271 8 state machine; `session.ts` one peer, its inputs queued as events
+ * (`session-events.ts`) and processed one at a time (`session-process.ts`, `session-core.ts`), per
+ * connection `attempt.ts` and `update-pump.ts` (with `negotiate.ts`, `collision.ts`, `timers.ts`,
+ * `backoff.ts`, `transport.ts`); `adj-rib-out.ts`,
  * `update-builder.ts` what we send; `adj-rib-in.ts`, `policy.ts` what we keep; `listener.ts`
  * incoming connections; `message/` the codecs.
  *
