@@ -170,3 +170,26 @@ t.test('the inbound candidate reaching Established first replaces the outbound c
   t.equal(r.session.state, 'Established');
   t.equal(r.clock.armed, 2, 'hold and keepalive timers of the surviving connection');
 });
+
+t.test('an exception while processing resets the session; the queue keeps working', async (t) => {
+  const r = sessionRig({
+    update: () => {
+      throw new Error('boom');
+    },
+  });
+  r.session.start();
+  await settle();
+  r.peers[0]!.accept({ asn: 65000, id: LEAF });
+  await settle();
+  r.peers[0]!.send(announce(['198.19.1.0/24']));
+  await settle();
+  t.equal(r.session.state, 'Idle');
+  t.same(r.peers[0]!.notes, ['6/0'], 'Cease sent by the reset');
+  t.match(r.session.lastError, /internal error: boom/);
+  r.clock.advance(100); // back-off reset by the Established session: first delay
+  await settle();
+  t.equal(r.peers.length, 2, 'reconnected');
+  r.peers[1]!.accept({ asn: 65000, id: LEAF });
+  await settle();
+  t.equal(r.session.state, 'Established');
+});
