@@ -40,6 +40,7 @@ export class Daemon {
   private ipam: Ipam | undefined;
   private routes: RoutesManager | undefined;
   private desired: Prefix[] = [];
+  private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -109,7 +110,7 @@ export class Daemon {
     if (this.routes && this.ipam && routesConfig.mode === 'layer2') {
       // layer 2: routes to every other node's blocks via its addresses. The cluster view pairs
       // the node records with the claims; its changes reach reconcile through ipam.onChange.
-      await this.ipam.cluster.trackNodes();
+      this.untrackNodes = await this.ipam.cluster.trackNodes();
     }
 
     if (config.api.metrics) {
@@ -154,7 +155,7 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
       // layer 2 peers stay as they are from here on.
-      const untracked = this.ipam?.cluster.stopTrackingNodes();
+      const untracked = this.untrackNodes?.();
       await Promise.allSettled([
         this.bgp?.stop({ drain: true, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),

@@ -81,7 +81,8 @@ export class ClusterView {
   private claimsAgain = false;
   private records: NodeRecord[] = [];
   private peerList: ClusterPeer[] = [];
-  private tracking = false;
+  /** How many callers follow the node records (trackNodes). */
+  private trackers = 0;
   private nodesRun: Promise<void> | undefined;
   private nodesAgain = false;
   private nodesRetry: TimerHandle | undefined;
@@ -104,7 +105,7 @@ export class ClusterView {
     return this.aggregated;
   }
 
-  /** The layer 2 peers; kept as they were once tracking stops. */
+  /** The layer 2 peers; kept as they were once no one tracks node records. */
   peers(): readonly ClusterPeer[] {
     return this.peerList;
   }
@@ -235,21 +236,30 @@ export class ClusterView {
   }
 
   /**
-   * Starts following the node records (layer 2: routes to other nodes' blocks via their
-   * addresses). Resolves after the first read. A node released with `podroute ipam release-node`
-   * has neither claims nor a record, so it stops being a peer.
+   * Starts following the node records (layer 2 routes to other nodes' blocks via their addresses;
+   * anything else that reads `snapshot()` for addresses). Resolves after the first read, with a
+   * function that ends this caller's interest; the records are followed while anyone is
+   * interested, and the peers stay as they were once no one is. A node released with
+   * `podroute ipam release-node` has neither claims nor a record, so it stops being a peer.
    */
-  trackNodes(): Promise<void> {
-    this.tracking = true;
-    return this.refreshNodes();
+  async trackNodes(): Promise<() => Promise<void>> {
+    this.trackers++;
+    let ended = false;
+    const untrack = async (): Promise<void> => {
+      if (ended) return;
+      ended = true;
+      this.trackers = Math.max(0, this.trackers - 1);
+      if (this.tracking) return;
+      this.nodesRetry?.cancel();
+      this.nodesRetry = undefined;
+      await this.nodesRun;
+    };
+    await this.refreshNodes();
+    return untrack;
   }
 
-  /** Stops following node records; the peers stay as they are. Resolves when no read is running. */
-  async stopTrackingNodes(): Promise<void> {
-    this.tracking = false;
-    this.nodesRetry?.cancel();
-    this.nodesRetry = undefined;
-    await this.nodesRun;
+  private get tracking(): boolean {
+    return this.trackers > 0 && !this.closed;
   }
 
   private refreshNodes(): Promise<void> {
@@ -321,7 +331,7 @@ export class ClusterView {
   async close(): Promise<void> {
     this.stopWatching();
     this.closed = true;
-    this.tracking = false;
+    this.trackers = 0;
     this.nodesRetry?.cancel();
     this.nodesRetry = undefined;
     await Promise.all([this.claimsRun, this.nodesRun]);

@@ -88,9 +88,10 @@ t.test('a failed node record read keeps the peers and retries after 5 s', async 
   const store = new FlakyStore();
   const clock = new ManualClock(0);
   await store.register('n2', { addresses: ['198.18.5.2'] });
+  await store.claim(claim('198.18.0.8/29', 'n2'));
   const v = view(store, clock);
   store.failNodes = 1;
-  await v.trackNodes();
+  const untrack = await v.trackNodes();
   t.same(v.peers(), []);
   clock.advance(4999);
   await settle();
@@ -98,12 +99,19 @@ t.test('a failed node record read keeps the peers and retries after 5 s', async 
   clock.advance(1);
   await settle();
   t.same(peersText(v), ['n2 198.18.5.2 198.18.0.8/29']);
-  // Once tracking stops, the peers stay as they were.
-  await v.stopTrackingNodes();
+  // Records are followed while anyone tracks them.
+  const untrackOther = await v.trackNodes();
+  await untrackOther();
+  await store.register('n3', { addresses: ['198.18.5.3'] });
+  await settle();
+  await v.refresh();
+  t.same(peersText(v), ['n2 198.18.5.2 198.18.0.8/29', 'n3 198.18.5.3 '], 'one tracker left');
+  // Once no one tracks them, the peers stay as they were.
+  await untrack();
   await store.register('n4', { addresses: ['198.18.5.4'] });
   await settle();
   await v.refresh();
-  t.same(peersText(v), ['n2 198.18.5.2 198.18.0.8/29']);
+  t.same(peersText(v), ['n2 198.18.5.2 198.18.0.8/29', 'n3 198.18.5.3 ']);
   await v.close();
 });
 
