@@ -2,7 +2,12 @@
  * One OSPF neighbor: the neighbor state machine (RFC 2328 10.3), the Database Description exchange
  * as master or slave (10.6, 10.8), Link State Requests (10.7, 10.9) and the per-neighbor
  * retransmission list (13.6). Time comes from the injected Clock; packets go out through the
- * owning interface.
+ * interface it was heard on (`NeighborHost`).
+ *
+ * Longer than most files (about 460 lines) on purpose: the state machine's actions clear and
+ * rebuild the summary, request and retransmission lists and their timers (RFC 2328 10.3, 10.4),
+ * and the DD and LSR code drives the machine's events; split apart, each piece would reach into
+ * the others' private state.
  */
 import type { OspfInterfaceConfig } from '../config/ospf.js';
 import type { TimerHandle } from '../lib/clock.js';

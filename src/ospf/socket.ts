@@ -1,6 +1,6 @@
 /**
  * The OSPF socket of one interface: a raw IPv4 socket for protocol 89 (RFC 2328 A.1) bound to the
- * device (SO_BINDTODEVICE: raw-socket has no bind() and no IP_PKTINFO, notes/node-platform.md 2),
+ * device (SO_BINDTODEVICE, because the raw-socket package offers neither bind() nor IP_PKTINFO),
  * member of AllSPFRouters (and AllDRouters on broadcast links), TTL 1, TOS 0xC0 (internetwork
  * control), no multicast loopback, 64 KiB receive buffer.
  */
