@@ -219,7 +219,8 @@ export class ClusterView {
             );
           }
         }
-        // The store is the truth for everyone's claims, ours included.
+        // The claims follow the store, ours included; a block we allocate from stays in use
+        // locally until we return it, so a lost claim is reported above, not acted on.
         this.claims.clear();
         for (const c of list) this.claims.set(c.block, c);
         const after = list.map((c) => `${c.block} ${c.node}`).join();
