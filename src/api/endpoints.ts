@@ -4,8 +4,8 @@
  * the clients call by them, so both ends are typed from the same place. Failures answer a non-200
  * status with an ErrorBody.
  */
-import type { IpamShow } from '../ipam/ipam.js';
-import type { OspfDatabaseEntry } from '../ospf/speaker.js';
+import type { IpamShow } from '../ipam/views.js';
+import type { OspfDatabaseEntry } from '../ospf/status.js';
 import type { CniAddResponse, CniCheckResponse, CniDelResponse, CniRequest } from './cni.js';
 import type { StatusJson } from './status.js';
 

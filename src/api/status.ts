@@ -9,7 +9,7 @@
  * neighbors). Everything else in the views is extra: present today, kept, but not promised.
  */
 import type { BgpPeerStatus, BgpStatus } from '../bgp/speaker.js';
-import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/speaker.js';
+import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/status.js';
 import type { RoutesStatus } from '../routes/manager.js';
 
 export type { BgpPeerStatus, BgpStatus, OspfInterfaceStatus, OspfNeighborStatus, OspfStatus, RoutesStatus };

@@ -1,6 +1,7 @@
 /**
  * What the daemon needs from a routing protocol speaker: it is handed the desired prefix set and
- * reconciles toward it (DESIGN.md: data flows one way, every consumer is diff-based).
+ * reconciles toward it (data flows one way, from desired state to each consumer; every consumer
+ * works by difference).
  */
 import type { Prefix } from '../net/prefix.js';
 

@@ -28,7 +28,7 @@ function owner(body: unknown): Owner {
  * through. Without one IPAM gives a host address (/32, /128): the node routes for the pod. Main
  * plugins such as the reference `ptp` cannot use that: ptp deletes the connected route the
  * address makes (a /32 makes none: "failed to delete route … no such process") and needs a
- * gateway on-link (169.254.1.1 with a /32: "network is unreachable"; node-platform.md 7). So the
+ * gateway on-link (169.254.1.1 with a /32: "network is unreachable"). So the
  * answer is the address with the length of its network range and, as gateway, the range's first
  * address, which IPAM never hands out (topology.ts). ptp puts that gateway as a /32 on every pod's
  * host veth and routes the range via it inside the pod: all pod traffic goes through the node,

@@ -1,5 +1,5 @@
 /**
- * The command-line contract (DESIGN.md "Command line"), through bin/podroute as an operator runs it.
+ * The command-line contract (commands, options, exit codes), through bin/podroute as an operator runs it.
  * No protocol is configured here, so nothing binds beyond the unix socket in a temp dir.
  */
 import { spawn, spawnSync } from 'node:child_process';
