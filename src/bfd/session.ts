@@ -15,24 +15,16 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import { BfdDiag, BfdState, type BfdStateName, diagName, SLOW_TX_US, STATE_NAMES } from './constants.js';
 import { type FsmInput, fsmStep } from './fsm.js';
 import { type BfdControlPacket, encodeControl } from './packet.js';
-import { detectionTimeUs, jitteredUs, txIntervalUs } from './timers.js';
+import { checkTimers, detectionTimeUs, jitteredUs, txIntervalUs } from './timers.js';
+import type {
+  BfdCounters,
+  BfdSessionKey,
+  BfdSessionStatus,
+  BfdStateChange,
+  BfdTimerConfig,
+} from './types.js';
 
-/** The configured timers, in milliseconds (the config's unit). */
-export interface BfdTimerConfig {
-  /** bfd.DesiredMinTxInterval once Up. */
-  desiredMinTxMs: number;
-  /** bfd.RequiredMinRxInterval. */
-  requiredMinRxMs: number;
-  /** bfd.DetectMult. */
-  detectMult: number;
-}
-
-/** What identifies a single-hop session (RFC 5881 3: the peer's address on an interface). */
-export interface BfdSessionKey {
-  peer: string;
-  localAddress: string;
-  interface?: string;
-}
+export type { BfdCounters, BfdSessionKey, BfdSessionStatus, BfdStateChange, BfdTimerConfig };
 
 export interface BfdSessionOptions extends BfdSessionKey, BfdTimerConfig {
   localDiscriminator: number;
@@ -41,58 +33,6 @@ export interface BfdSessionOptions extends BfdSessionKey, BfdTimerConfig {
   random?: () => number;
   /** Sends one encoded Control packet to the peer. */
   transmit: (packet: Buffer) => void;
-}
-
-/** Emitted on every change of bfd.SessionState. */
-export interface BfdStateChange {
-  key: BfdSessionKey;
-  from: BfdStateName;
-  to: BfdStateName;
-  /** bfd.LocalDiag after the change, and its RFC 5880 4.1 name. */
-  diag: BfdDiag;
-  diagName: string;
-  /**
-   * The peer signalled AdminDown. RFC 5882 3.2: a client should not take its own session down
-   * for that; it is the peer's way of saying BFD (not the path) went away.
-   */
-  remoteAdminDown: boolean;
-  /** Clock time of the change (ms). */
-  at: number;
-}
-
-export interface BfdCounters {
-  packetsIn: number;
-  packetsOut: number;
-  upTransitions: number;
-  downTransitions: number;
-  /** Discarded packets by reason (codec reasons, `ttl`, `auth-unsupported`, demux reasons). */
-  drops: Record<string, number>;
-}
-
-export interface BfdSessionStatus extends BfdSessionKey {
-  state: BfdStateName;
-  remoteState: BfdStateName;
-  localDiscriminator: number;
-  remoteDiscriminator: number;
-  /** bfd.LocalDiag (RFC name) and the last non-zero one, which outlives the return to Up. */
-  diagnostic: string;
-  lastDiagnostic: string | null;
-  remoteDiagnostic: string;
-  detectMult: number;
-  remoteDetectMult: number;
-  /** What we advertise now (the one-second floor applies while not Up, RFC 5880 6.8.3). */
-  desiredMinTxMs: number;
-  requiredMinRxMs: number;
-  remoteDesiredMinTxMs: number;
-  remoteRequiredMinRxMs: number;
-  /** Negotiated: our transmit interval before jitter, the peer's, and our Detection Time. */
-  txIntervalMs: number;
-  rxIntervalMs: number;
-  detectTimeMs: number;
-  pollActive: boolean;
-  /** ms since the last state change. */
-  sinceMs: number;
-  counters: BfdCounters;
 }
 
 type SessionEvent =
@@ -219,6 +159,11 @@ export class BfdSession {
 
   get sessionState(): BfdStateName {
     return STATE_NAMES[this.state];
+  }
+
+  /** After `adminDown`: the clock time at which AdminDown transmissions end (else +Infinity). */
+  get adminTransmitUntil(): number {
+    return this.adminTxUntil;
   }
 
   get remoteDiscriminator(): number {
@@ -465,19 +410,4 @@ export class BfdSession {
     }
     return true;
   }
-}
-
-/** Timer values a session can run with (RFC 5880 4.1: nonzero Detect Mult, 32-bit µs fields). */
-function checkTimers(t: BfdTimerConfig): BfdTimerConfig {
-  const ms = (name: string, v: number): void => {
-    if (!Number.isInteger(v) || v < 1 || v * US > 0xffffffff) {
-      throw new RangeError(`${name} ${v} must be an integer number of ms, 1..${Math.floor(0xffffffff / US)}`);
-    }
-  };
-  ms('desiredMinTxMs', t.desiredMinTxMs);
-  ms('requiredMinRxMs', t.requiredMinRxMs);
-  if (!Number.isInteger(t.detectMult) || t.detectMult < 1 || t.detectMult > 255) {
-    throw new RangeError(`detectMult ${t.detectMult} must be 1..255`);
-  }
-  return { desiredMinTxMs: t.desiredMinTxMs, requiredMinRxMs: t.requiredMinRxMs, detectMult: t.detectMult };
 }
