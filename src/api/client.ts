@@ -30,13 +30,35 @@ export interface ApiResponse {
   body: unknown;
 }
 
-/** One request, its answer as sent. Rejects with ApiUnreachable when the socket does not answer. */
+/**
+ * One request, its answer as sent. Rejects with ApiUnreachable when the socket does not answer.
+ * Node's default agent keeps connections open between calls; one the daemon closed meanwhile (a
+ * restart) fails with ECONNRESET or EPIPE before the daemon read anything, so that one case is
+ * sent again, once, on a new connection.
+ */
 export function callApi(
   socketPath: string,
   method: string,
   path: string,
   body?: unknown,
   timeoutMs = 5000,
+): Promise<ApiResponse> {
+  return exchange(socketPath, method, path, body, timeoutMs).catch((e: unknown) => {
+    if (e instanceof StaleConnection) return exchange(socketPath, method, path, body, timeoutMs, false);
+    throw e;
+  });
+}
+
+/** A kept-alive connection that was already closed by the other end. */
+class StaleConnection extends Error {}
+
+function exchange(
+  socketPath: string,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+  reuse = true,
 ): Promise<ApiResponse> {
   return new Promise<ApiResponse>((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -49,6 +71,7 @@ export function callApi(
           ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
           : {},
         timeout: timeoutMs,
+        ...(reuse ? {} : { agent: false }),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -67,6 +90,10 @@ export function callApi(
       req.destroy(new ApiUnreachable(`no answer from ${socketPath} within ${timeoutMs} ms`)),
     );
     req.on('error', (e: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+        reject(new StaleConnection(e.code));
+        return;
+      }
       reject(
         e instanceof ApiUnreachable
           ? e
