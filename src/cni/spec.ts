@@ -32,8 +32,3 @@ export class CniError extends Error {
     super(message);
   }
 }
-
-export interface CniIpamResult {
-  ips: { address: string; gateway?: string }[];
-  routes: { dst: string; gw?: string }[];
-}

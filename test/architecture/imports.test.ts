@@ -30,6 +30,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  *   cli          the `podroute` command: runs the daemon or calls its API.
  *   lab          the test lab (namespaces, routers, the daemon under test): nothing in src/
  *                may import it.
+ *   test, bench  the suites and benchmarks: they may use anything, nothing may use them. Only
+ *                src/ and lab/ are read, so these appear here only as import targets.
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['src/net'],
@@ -41,6 +43,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/daemon', 'src/cni'],
   ['src/cli'],
   ['lab'],
+  ['test', 'bench'],
 ];
 
 /**
@@ -54,10 +57,10 @@ LAYERS.forEach((units, rank) => {
   for (const u of units) RANK.set(u, rank);
 });
 
-/** The unit a file belongs to: `src/<dir>` or `lab`. */
+/** The unit a file belongs to: `src/<dir>`, `lab`, `test` or `bench`. */
 export function unitOf(file: string): string | undefined {
   const parts = file.split('/');
-  if (parts[0] === 'lab') return 'lab';
+  if (parts[0] === 'lab' || parts[0] === 'test' || parts[0] === 'bench') return parts[0];
   if (parts[0] === 'src' && parts.length > 2) return `src/${parts[1]}`;
   return undefined;
 }
@@ -223,11 +226,13 @@ t.test('the checks themselves catch a cycle and an upward import', async (t) => 
     'src/bgp/c.ts': "export { a } from './a.js';\nconst d = await import('../daemon/x.js');",
     'src/daemon/x.ts': "import { now } from '../lib/clock.js';",
     'src/cni/y.ts': "import { x } from '../daemon/x.js';",
+    'lab/z.ts': "import { h } from '../test/helpers.js';\nimport { s } from '../src/api/status.js';",
   };
   const g = buildGraph(Object.keys(fake), (f) => fake[f]!);
   t.same(cycles(g), [['src/bgp/a.ts', 'src/bgp/b.ts', 'src/bgp/c.ts']]);
   t.equal(cyclePath(g, cycles(g)[0]!), 'src/bgp/a.ts -> src/bgp/b.ts -> src/bgp/c.ts -> src/bgp/a.ts');
   t.same(layerViolations(g), [
+    'lab/z.ts -> test/helpers.ts (lab is below test)',
     'src/bgp/c.ts -> src/daemon/x.ts (src/bgp is below src/daemon)',
     'src/cni/y.ts -> src/daemon/x.ts (src/cni and src/daemon are independent siblings)',
   ]);
