@@ -35,7 +35,7 @@ export function formatStatus(doc: StatusJson): string {
     out.push('', `BGP  local AS ${doc.bgp.asn}`);
     const rows = [['Peer', 'AS', 'State', 'Up/Down', 'Sent', 'Rcvd', 'Last error']];
     for (const p of doc.bgp.peers) {
-      const label = typeof p.description === 'string' ? `${p.address} (${p.description})` : p.address;
+      const label = p.description === undefined ? p.address : `${p.address} (${p.description})`;
       rows.push([
         label,
         String(p.asn),
@@ -67,30 +67,28 @@ function ospfRole(iface: OspfInterfaceStatus, address: string): string {
  */
 function formatOspf(ospf: OspfStatus): string[] {
   const out = [`OSPF  router-id ${ospf.routerId}`];
-  const str = (v: unknown): string => (typeof v === 'string' && v !== '0.0.0.0' ? v : '-');
+  // RFC 2328 9: a DR or BDR of 0.0.0.0 means none.
+  const router = (id: string): string => (id === '0.0.0.0' ? '-' : id);
   const ifRows = [['Interface', 'Area', 'Network', 'State', 'DR', 'BDR']];
   for (const i of ospf.interfaces) {
-    ifRows.push([i.name, str(i.area), str(i.network), i.state, str(i.dr), str(i.bdr)]);
+    ifRows.push([i.name, i.area, i.network, i.state, router(i.dr), router(i.bdr)]);
   }
   out.push(table(ifRows), '');
   const nRows = [['Neighbor ID', 'Pri', 'State', 'Up Time', 'Address', 'Interface']];
   for (const i of ospf.interfaces) {
     for (const n of i.neighbors) {
-      const up =
-        typeof n.uptimeSeconds === 'number' && n.state === 'Full' ? formatDuration(n.uptimeSeconds) : '-';
       nRows.push([
         n.routerId,
-        typeof n.priority === 'number' ? String(n.priority) : '-',
+        String(n.priority),
         `${n.state}/${ospfRole(i, n.address)}`,
-        up,
+        n.state === 'Full' ? formatDuration(n.uptimeSeconds) : '-',
         n.address,
-        typeof i.address === 'string' ? `${i.name}:${i.address}` : i.name,
+        `${i.name}:${i.address}`,
       ]);
     }
   }
   out.push(nRows.length > 1 ? table(nRows) : '(no neighbors)');
-  const dropped = ospf.dropped as Record<string, number> | undefined;
-  const drops = Object.entries(dropped ?? {});
+  const drops = Object.entries(ospf.dropped);
   if (drops.length) out.push('', `Dropped: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return out;
 }
