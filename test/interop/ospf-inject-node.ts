@@ -1,7 +1,8 @@
 /**
- * Sends hand-made OSPF packets out of one interface, for the daemon-level bad-input test. Started
- * by the test inside a lab namespace (never the root namespace). Arguments: interface name, a file
- * with one packet per line in hex. Each packet goes to AllSPFRouters (224.0.0.5) with TTL 1.
+ * Sends hand-made OSPF packets out of one interface, for the daemon-level bad-input test
+ * (ospf-daemon-bad-input.test.ts). Started by the test inside a lab namespace (never the root
+ * namespace). Arguments: interface name, a file with one packet per line in hex. Each packet goes
+ * to AllSPFRouters (224.0.0.5) with TTL 1.
  */
 import { readFileSync } from 'node:fs';
 import { openOspfSocket } from '../../src/ospf/socket.js';

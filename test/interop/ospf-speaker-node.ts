@@ -1,6 +1,7 @@
 /**
- * A stand-alone OSPF speaker for interop tests, started by the test inside a lab namespace
- * (never in the root namespace). Arguments: config JSON file, status file, desired-prefixes file.
+ * The OSPF speaker alone, for the speaker-level interop suites (ospf-speaker-*.test.ts), started
+ * by the test inside a lab namespace (never in the root namespace). Arguments: config JSON file,
+ * status file, desired-prefixes file.
  * Writes `{status, database}` to the status file every 100 ms; re-reads the desired file (JSON array
  * of prefixes) when it changes; SIGTERM drains (stop({drain: true})) and exits 0.
  */
