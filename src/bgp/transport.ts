@@ -196,6 +196,27 @@ class NetSocket implements BgpSocket {
   }
 }
 
+/**
+ * A passive peer with MD5 or GTSM that has not connected for `quietMs`: the kernel drops its SYNs
+ * without a trace when the key or the TTL does not match, so say what to check. Undefined when
+ * the peer has neither (plain silence has too many causes to guess).
+ */
+export function describeSilence(
+  host: string,
+  quietMs: number,
+  security: PeerSocketSecurity | undefined,
+): string | undefined {
+  const base = `no connection from ${host} for ${Math.round(quietMs / 1000)} s`;
+  if (security?.md5Password !== undefined) {
+    return `${base} — with a TCP MD5 password configured, a password mismatch is the likely cause`;
+  }
+  if (security?.ttlSecurityHops !== undefined) {
+    const hops = security.ttlSecurityHops;
+    return `${base} — with ttlSecurity configured, the peer may be more than ${hops} hop${hops === 1 ? '' : 's'} away or not sending with TTL 255`;
+  }
+  return undefined;
+}
+
 /** The real transport over node:net. */
 export class NetTransport implements TransportFactory {
   private readonly security = new Map<string, PeerSocketSecurity>();
