@@ -9,6 +9,7 @@
  *   layer 2 mode did the same test with `RouteGet` and skipped multi-hop peers (romana.md §4).
  *   A node with two addresses on our links (dual ToR / two NICs) gets one ECMP route per block
  *   (romana#179). No proxy ARP is involved: the next hop is the peer node itself.
+ * - Routes learned from BGP peers (chosen in learned.ts) join the set as they are.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import {
@@ -55,6 +56,8 @@ export interface DesiredInput {
   readonly peers: readonly PeerNode[];
   readonly connected: readonly ConnectedPrefix[];
   readonly options: DesiredOptions;
+  /** Routes learned from BGP peers, already selected (learned.ts). */
+  readonly learned?: readonly Route[];
 }
 
 /** Why a peer (or one of its blocks) got no route; shown in status and logs, never an error. */
@@ -133,6 +136,13 @@ export function desiredRoutes(input: DesiredInput): DesiredRoutes {
         byKey.set(key, route);
       }
     }
+  }
+
+  // Learned routes come last and never displace a blackhole or a layer 2 route: learned.ts keeps
+  // out the node's own prefixes and its pod networks, which is where those routes live.
+  for (const route of input.learned ?? []) {
+    const key = routeKey(route);
+    if (!byKey.has(key)) byKey.set(key, route);
   }
 
   return { routes: [...byKey.values()].sort(compareRoute), skipped };

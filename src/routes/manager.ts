@@ -1,8 +1,8 @@
 /**
  * RoutesManager: keeps the kernel's routes of our protocol equal to the desired set.
  *
- * Inputs arrive through `update()` (the daemon calls it whenever the announced set or the store's
- * view of other nodes changes). Each reconcile reads our routes back from the kernel, computes the
+ * Inputs arrive through `update()` (the announced set, the store's view of other nodes) and
+ * `updateLearned()` (what BGP peers sent, chosen by learned.ts). Each reconcile reads our routes back from the kernel, computes the
  * desired set (desired.ts), diffs (reconcile.ts) and applies only the differences. A timer re-runs the
  * same path every `resyncInterval` seconds, which repairs routes someone deleted or changed by hand.
  * Runs never overlap; updates during a run coalesce into one follow-up run. A netlink error is
@@ -14,6 +14,8 @@ import type { Logger } from '../lib/log.js';
 import { type Prefix, parsePrefix } from '../net/prefix.js';
 import { type DesiredRoutes, desiredRoutes, type PeerNode, type Skipped } from './desired.js';
 import type { RouteKernel } from './kernel.js';
+import { type LearnedInput, type LearnedSelection, selectLearned } from './learned.js';
+import { type LearnedStatus, learnedStatus } from './learned-view.js';
 import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.js';
 import { diffRoutes } from './reconcile.js';
 import { describeRoute, type KernelRoute, type Route, routeKey } from './route.js';
@@ -63,6 +65,8 @@ export interface RoutesStatus {
   readonly reconciles: number;
   /** Clock time (ms) of the last completed reconcile, null before the first. */
   readonly lastReconcileAt: number | null;
+  /** Routes received from BGP peers: counts, and the first paths with their fate (learned-view.ts). */
+  readonly learned: LearnedStatus;
 }
 
 export class RoutesManager {
@@ -73,6 +77,8 @@ export class RoutesManager {
   private readonly ownsKernel: boolean;
 
   private input: RoutesInput = { announced: [], peers: [] };
+  private learned: LearnedInput = { peers: [], podNetworks: [] };
+  private selection: LearnedSelection = { routes: [], paths: [], prefixes: 0 };
   private running = false;
   private timer: TimerHandle | undefined;
   private loop: Promise<void> | undefined;
@@ -110,6 +116,12 @@ export class RoutesManager {
   /** Replaces the inputs; reconciles soon when started. */
   update(input: RoutesInput): void {
     this.input = { announced: [...input.announced], peers: [...input.peers] };
+    if (this.running) void this.trigger();
+  }
+
+  /** Replaces what the BGP peers sent (learned.ts chooses what goes into the kernel); reconciles soon. */
+  updateLearned(input: LearnedInput): void {
+    this.learned = input;
     if (this.running) void this.trigger();
   }
 
@@ -202,6 +214,11 @@ export class RoutesManager {
       lastError: this.lastError,
       reconciles: this.reconciles,
       lastReconcileAt: this.lastReconcileAt,
+      learned: learnedStatus(
+        this.selection,
+        (key) => this.installed.has(key),
+        (key) => this.pending.get(key)?.reason,
+      ),
     };
   }
 
@@ -247,11 +264,14 @@ export class RoutesManager {
     let policy: VlanPolicy;
     let current: KernelRoute[];
     let currentRules: KernelRule[];
+    let selection: LearnedSelection;
     try {
       current = await kernel.listRoutes(proto);
       currentRules = await kernel.listRules(proto);
-      const needLinks = config.mode === 'layer2' || config.vlans.length > 0;
+      const learning = this.learned.peers.some((p) => p.routes.length > 0);
+      const needLinks = config.mode === 'layer2' || config.vlans.length > 0 || learning;
       const connected = needLinks ? await kernel.listConnected() : [];
+      selection = selectLearned(this.learned, this.input.announced, connected, config);
       desired = desiredRoutes({
         announced: this.input.announced,
         peers: this.input.peers,
@@ -263,6 +283,7 @@ export class RoutesManager {
           metric: config.metric,
           interfaces: config.interfaces,
         },
+        learned: selection.routes,
       });
       policy = vlanPolicy({
         vlans: this.vlans,
@@ -333,6 +354,7 @@ export class RoutesManager {
     this.installed = installed;
     this.rules = rules;
     this.pending = pending;
+    this.selection = selection;
     this.reconciles++;
     this.lastReconcileAt = this.clock.now();
   }
