@@ -20,8 +20,9 @@
  *   D. Coarser aggregates (widen.ts; only with pod networks given): two prefixes of one unit become
  *      their smallest common supernet when it lies inside a pod network and covers no block of any
  *      node outside the unit (longest-prefix match still sends every other block to its own
- *      target). First the groups still open are offered their widest aggregate and phase B runs
- *      again; then single merges in any unit, smallest supernet first, until the plan fits.
+ *      target). First single merges inside the units as they stand (a route of the previous plan
+ *      first, then the smallest supernet) until the plan fits; if it still does not, the groups
+ *      still open are offered their widest aggregate and phase B runs again.
  *   E. Still over: drop the routes that cover the fewest blocks (a route of the previous plan
  *      wins a tie); their blocks are reported as `unplanned`.
  * Forwarders: the previous forwarder of the group if still a healthy member, else a previous
@@ -132,20 +133,29 @@ export function planRoutes(nodes: readonly PlanNode[], options: PlanOptions): Pl
     if (total() > budget - slack) setCollapsed(g, true);
   }
 
-  // D. Coarser aggregates: first for the groups still open (a group whose exact aggregate saved
-  // nothing may save routes once widened), then route by route in every unit, only as needed.
+  // D. Coarser aggregates: first merges inside the units as they are (the previous plan's routes
+  // preferred, then the smallest supernet), then, if still over, the groups still open are offered
+  // their widest aggregate and phase B runs again.
   const widener =
     options.networks && options.networks.length > 0 ? new Widener(entries, options.networks) : undefined;
-  if (widener && total() > budget) {
-    for (const g of groups) {
-      const s = st(g);
-      if (!s.collapsed && s.collapsedRoutes) s.collapsedRoutes = widener.widest(s.collapsedRoutes, g.members);
+  const preferred = new Set((options.previous?.routes ?? []).map((r) => r.destination));
+  let units = buildUnits(groups, entries, own, st, previousGroups, options.previous);
+  const routeCount = (): number => units.reduce((n, u) => n + u.prefixes.length, 0);
+  let count = routeCount();
+  if (widener && count > budget) {
+    count -= widener.merge(units, count - budget, preferred);
+    if (count > budget) {
+      for (const g of groups) {
+        const s = st(g);
+        if (!s.collapsed && s.collapsedRoutes && !coveredByCollapsed(g))
+          s.collapsedRoutes = widener.widest(s.collapsedRoutes, g.members);
+      }
+      collapseWhileOver();
+      units = buildUnits(groups, entries, own, st, previousGroups, options.previous);
+      count = routeCount();
+      count -= widener.merge(units, Math.max(0, count - budget), preferred);
     }
-    collapseWhileOver();
   }
-  const units = buildUnits(groups, entries, own, st, previousGroups, options.previous);
-  let count = units.reduce((n, u) => n + u.prefixes.length, 0);
-  if (widener && count > budget) count -= widener.merge(units, count - budget);
   // E. Drop what still does not fit.
   if (count > budget) dropRoutes(units, count - budget, budget, options.previous, unplanned);
 

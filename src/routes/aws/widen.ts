@@ -6,7 +6,7 @@
  * own target and no route of one zone covers a block of another.
  */
 import { aggregate, prefixRange } from '../../net/aggregate.js';
-import { makePrefix, type Prefix, prefixContains } from '../../net/prefix.js';
+import { formatPrefix, makePrefix, type Prefix, prefixContains } from '../../net/prefix.js';
 import type { NodeEntry, Unit } from './topology.js';
 
 interface OwnedRange {
@@ -59,19 +59,22 @@ export class Widener {
     return true;
   }
 
-  /** The best merge in `prefixes` (sorted): the smallest allowed supernet of two neighbours. */
-  private bestMerge(
+  /**
+   * The allowed supernets of two neighbours in `prefixes` (sorted), best first: one of `preferred`
+   * (routes already in force: merging into them changes nothing in the tables), then the smallest.
+   */
+  private candidates(
     prefixes: readonly Prefix[],
     members: ReadonlySet<string>,
-    longerThan = -1,
-  ): Prefix | undefined {
-    let best: Prefix | undefined;
+    preferred: ReadonlySet<string>,
+  ): { sup: Prefix; rank: number }[] {
+    const out: { sup: Prefix; rank: number }[] = [];
     for (let i = 0; i + 1 < prefixes.length; i++) {
       const sup = supernet(prefixes[i]!, prefixes[i + 1]!);
-      if (!sup || sup.length <= (best?.length ?? longerThan)) continue;
-      if (this.allowed(sup, members)) best = sup;
+      if (!sup || !this.allowed(sup, members)) continue;
+      out.push({ sup, rank: (preferred.has(formatPrefix(sup)) ? 1000 : 0) + sup.length });
     }
-    return best;
+    return out.sort((x, y) => y.rank - x.rank);
   }
 
   /** `prefixes` widened as far as allowed. */
@@ -79,21 +82,21 @@ export class Widener {
     const names = new Set(members.map((e) => e.node.name));
     let out = [...prefixes];
     for (;;) {
-      const sup = this.bestMerge(out, names);
-      if (!sup) return out;
-      out = aggregate([...out, sup]);
+      const best = this.candidates(out, names, new Set())[0];
+      if (!best) return out;
+      out = aggregate([...out, best.sup]);
     }
   }
 
-  /** Merges across all units, smallest supernet first, until `need` routes are saved. Returns the saving. */
-  merge(units: readonly Unit[], need: number): number {
+  /** Merges across all units, best candidate first, until `need` routes are saved. Returns the saving. */
+  merge(units: readonly Unit[], need: number, preferred: ReadonlySet<string> = new Set()): number {
     const names = new Map(units.map((u) => [u, new Set(u.members.map((e) => e.node.name))]));
     let saved = 0;
     while (saved < need) {
-      let best: { unit: Unit; sup: Prefix } | undefined;
+      let best: { unit: Unit; sup: Prefix; rank: number } | undefined;
       for (const u of units) {
-        const sup = this.bestMerge(u.prefixes, names.get(u)!, best?.sup.length);
-        if (sup) best = { unit: u, sup };
+        const c = this.candidates(u.prefixes, names.get(u)!, preferred)[0];
+        if (c && (!best || c.rank > best.rank)) best = { unit: u, ...c };
       }
       if (!best) break;
       const before = best.unit.prefixes.length;
