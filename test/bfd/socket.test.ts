@@ -1,7 +1,8 @@
 /**
  * The RFC 5881 sockets in lab namespaces: bound to the local address on 3784 (not the wildcard),
  * packets sent with TTL / Hop Limit 255 from a source port in 49152-65535, and received packets
- * with TTL 254 or 1 reported as TTL drops by the kernel filter (IPv4 and IPv6). An address the
+ * with TTL 254 or 1 reported as TTL drops by the kernel filter (IPv4, IPv6, IPv6 link-local with
+ * the interface). An address the
  * namespace does not have is refused with a clear message.
  */
 import t from 'tap';
@@ -75,6 +76,38 @@ t.test('BFD sockets: TTL 255 sent and required, source port range', { skip: gate
     t.ok(txPort >= 49152, `source port ${txPort} in 49152-65535`);
   }
   await listener.stop();
+
+  // IPv6 link-local: bound with the interface, the zone stripped from the reported source.
+  const ll = async (ns: typeof a) =>
+    (await ns.addresses()).find((l) => l.ifname === 'eth1')!.addrs.find((x) => x.local.startsWith('fe80'))!
+      .local;
+  const [llA, llB] = [await ll(a), await ll(b)];
+  const llListener = spawnChild(a, 'bfd-listen-ll', 'test/bfd/socket-child.ts', ['listen', `${llA}%eth1`]);
+  const llLines = () => jsonLines<Rx>(llListener.log());
+  await waitFor(() => llLines().some((l) => l.ready), {
+    timeoutMs: 20_000,
+    what: 'link-local listener ready',
+  });
+  await runChild(b, ['send', `${llB}%eth1`, llA, 'beef'.repeat(12)]);
+  const llFile = lab.writeFile('ttl-254-ll.hex', `${'20'.repeat(24)}\n`);
+  await runChild(b, ['inject', `${llB}%eth1`, llA, '254', llFile]);
+  await waitFor(() => llLines().filter((l) => l.from).length >= 2, {
+    timeoutMs: 5000,
+    what: 'link-local datagrams',
+  });
+  t.same(
+    llLines()
+      .filter((l) => l.from)
+      .map((l) => [l.from, l.ttlOk]),
+    [
+      [llB, true],
+      [llB, false],
+    ],
+    `link-local ${llA}%eth1: ours accepted, Hop Limit 254 flagged`,
+  );
+  await llListener.stop();
+  const noIf = await runChild(a, ['send', llA, llB, 'cafe'], true);
+  t.match(noIf.stderr, /link-local address .* needs an interface/);
 
   const missing = await runChild(a, ['send', '198.18.0.99', '198.18.0.2', 'cafe'], true);
   t.not(missing.code, 0);
