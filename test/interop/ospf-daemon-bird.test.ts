@@ -6,16 +6,15 @@
  * The speaker's protocol details against BIRD: ospf-speaker-bird.test.ts.
  */
 import t, { type Test } from 'tap';
-import { interopGate, startBird, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { interopGate, startBird, waitFor } from '../../lab/fixture/index.js';
 import {
   birdAuth,
   birdOspfConfig,
   LEAF,
   leafAndNode,
   NODE,
-  type OspfIfaceConfig,
-  ospfNodeConfig,
   shutdownAndRestarts,
+  startOspfDaemon,
   unexpectedDrops,
   waitNeighborsFull,
   waitRoute,
@@ -29,13 +28,7 @@ async function scenario(t: Test, opts: { birdAuth: string; auth?: Record<string,
   const bird = await startBird(leafNs, {
     config: birdOspfConfig(LEAF, `      type ptp; hello 2; dead 8;\n${opts.birdAuth}`),
   });
-  const iface: OspfIfaceConfig = {
-    name: 'eth1',
-    network: 'point-to-point',
-    ...(opts.auth ? { auth: opts.auth } : {}),
-  };
-  const configFor = (p: string) => ospfNodeConfig(NODE, [iface], [p]);
-  const node = await startPodroute(nodeNs, { config: configFor('198.19.1.0/24') });
+  const { node, configFor } = await startOspfDaemon(nodeNs, 'point-to-point', opts.auth);
   await withDiagnostics(
     t,
     async () => {

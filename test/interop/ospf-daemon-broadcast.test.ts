@@ -6,15 +6,15 @@
  * restarts with another prefix leave no trace of the old one (fight-back).
  */
 import t, { type Test } from 'tap';
-import { interopGate, Lab, startBird, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { interopGate, Lab, startBird, startFrr, waitFor } from '../../lab/fixture/index.js';
 import {
   birdAuth,
   birdOspfConfig,
   frrMd5,
   frrOspfConfig,
-  type OspfIfaceConfig,
-  ospfNodeConfig,
+  NODE,
   shutdownAndRestarts,
+  startOspfDaemon,
   waitNeighborsFull,
   waitRoute,
   withDiagnostics,
@@ -23,7 +23,6 @@ import {
 const gate = interopGate(['ip', 'frr', 'bird', 'podroute']);
 
 const FRR = '198.18.0.1';
-const NODE = '198.18.0.2';
 const BIRD = '198.18.0.3';
 
 async function scenario(
@@ -56,13 +55,7 @@ async function scenario(
   const bird = await startBird(birdNs, {
     config: birdOspfConfig(BIRD, `      type broadcast; priority 5; hello 2; dead 8;\n${opts.birdAuth}`),
   });
-  const iface: OspfIfaceConfig = {
-    name: 'eth1',
-    network: 'broadcast',
-    ...(opts.auth ? { auth: opts.auth } : {}),
-  };
-  const configFor = (p: string) => ospfNodeConfig(NODE, [iface], [p]);
-  const node = await startPodroute(nodeNs, { config: configFor('198.19.1.0/24') });
+  const { node, configFor } = await startOspfDaemon(nodeNs, 'broadcast', opts.auth);
   await withDiagnostics(
     t,
     async () => {

@@ -8,7 +8,7 @@
  * BIRD + podroute on one bridge): ospf-daemon-broadcast.test.ts.
  */
 import t, { type Test } from 'tap';
-import { interopGate, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { interopGate, startFrr, waitFor } from '../../lab/fixture/index.js';
 import type { OspfDatabaseEntry } from '../../src/ospf/status.js';
 import {
   cliJson,
@@ -19,9 +19,8 @@ import {
   LEAF,
   leafAndNode,
   NODE,
-  type OspfIfaceConfig,
-  ospfNodeConfig,
   shutdownAndRestarts,
+  startOspfDaemon,
   unexpectedDrops,
   waitNeighborsFull,
   waitRoute,
@@ -35,13 +34,7 @@ async function scenario(t: Test, opts: { frrAuth?: string; auth?: Record<string,
   const frr = await startFrr(leafNs, {
     config: frrOspfConfig(LEAF, [{ name: 'eth1', network: 'point-to-point', auth: opts.frrAuth }]),
   });
-  const iface: OspfIfaceConfig = {
-    name: 'eth1',
-    network: 'point-to-point',
-    ...(opts.auth ? { auth: opts.auth } : {}),
-  };
-  const configFor = (p: string) => ospfNodeConfig(NODE, [iface], [p]);
-  const node = await startPodroute(nodeNs, { config: configFor('198.19.1.0/24') });
+  const { node, configFor } = await startOspfDaemon(nodeNs, 'point-to-point', opts.auth);
   await withDiagnostics(
     t,
     async () => {

@@ -28,6 +28,7 @@ import {
   REPO_ROOT,
   run,
   sleep,
+  startPodroute,
   waitFor,
 } from '../../lab/fixture/index.js';
 import type { OspfDatabaseEntry, OspfStatus } from '../../src/ospf/status.js';
@@ -204,6 +205,20 @@ export function ospfNodeConfig(
     log: { level: 'debug' },
     ospf: { interfaces: interfaces.map((i) => ({ helloInterval: 2, deadInterval: 8, ...i })) },
   };
+}
+
+/**
+ * Starts the daemon in `ns` with OSPF on eth1 (`network`, `auth` if given) announcing
+ * 198.19.1.0/24; `configFor` is the same configuration announcing another prefix, for restarts.
+ */
+export async function startOspfDaemon(
+  ns: Namespace,
+  network: OspfIfaceConfig['network'],
+  auth?: Record<string, unknown>,
+): Promise<{ node: PodrouteNode; configFor: (prefix: string) => Record<string, unknown> }> {
+  const iface: OspfIfaceConfig = { name: 'eth1', network, ...(auth ? { auth } : {}) };
+  const configFor = (p: string) => ospfNodeConfig(NODE, [iface], [p]);
+  return { node: await startPodroute(ns, { config: configFor('198.19.1.0/24') }), configFor };
 }
 
 /** The status document's OSPF section: the speaker's own status view. */
