@@ -4,6 +4,7 @@
  * error at start, not a silently ignored setting.
  */
 import { z } from 'zod';
+import { awsSchema } from './aws.js';
 import { bgpSchema } from './bgp.js';
 import { ipamSchema } from './ipam.js';
 import { ospfSchema } from './ospf.js';
@@ -35,6 +36,7 @@ export const configSchema = z.strictObject({
   ipam: ipamSchema.optional(),
   ospf: ospfSchema.optional(),
   routes: routesSchema.optional(),
+  aws: awsSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
