@@ -26,7 +26,7 @@ import { type Area, makeArea } from './context.js';
 import type { FloodContext } from './flood.js';
 import { OspfInterface, type OspfSocket } from './interface.js';
 import { Lsdb, type LsdbEntry } from './lsdb.js';
-import { desiredLsas } from './originate.js';
+import { type DesiredLsa, desiredLsas } from './originate.js';
 import { Origination } from './origination.js';
 import { listen } from './receive.js';
 import { InterfaceNotReadyError, openOspfSocket } from './socket.js';
@@ -202,7 +202,7 @@ export class OspfSpeaker implements FloodContext {
   }
 
   /** What we originate now: nothing of the node's prefixes while draining. */
-  private wanted() {
+  private wanted(): DesiredLsa[] {
     const areas = this.areaList().map((area) => ({ area, interfaces: this.interfacesOf(area) }));
     return desiredLsas(this.routerId, this.config, areas, this.draining ? [] : this.desired);
   }
