@@ -4,6 +4,7 @@
  * TTL, and a controller pass led through etcd.
  */
 import t from 'tap';
+import { interopGate } from '../../../lab/fixture/gate.js';
 import { Lab, startEtcd } from '../../../lab/fixture/index.js';
 import { MemoryBlockStore } from '../../../src/ipam/store/memory.js';
 import { createLogger } from '../../../src/lib/log.js';
@@ -12,8 +13,9 @@ import { EtcdLeadership } from '../../../src/routes/aws/leader-etcd.js';
 import { VpcEnv } from './env.js';
 
 const logger = createLogger('error');
+const gate = interopGate(['etcd']);
 
-t.test('etcd leadership', async (t) => {
+t.test('etcd leadership', { skip: gate.skip }, async (t) => {
   const lab = await Lab.create();
   t.teardown(() => lab.destroy());
   const etcd = await startEtcd(lab);
@@ -48,7 +50,7 @@ t.test('etcd leadership', async (t) => {
   t.equal(await a.acquire(), true, 'after a resign the key is free at once');
 });
 
-t.test('a controller pass led through etcd', async (t) => {
+t.test('a controller pass led through etcd', { skip: gate.skip }, async (t) => {
   const lab = await Lab.create();
   t.teardown(() => lab.destroy());
   const etcd = await startEtcd(lab);
