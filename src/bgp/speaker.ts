@@ -75,6 +75,10 @@ export type BgpStatus = {
   unknownConnections: number;
 };
 
+/** One peer's kept routes and what ranks them (RFC 4271 9.1): its BGP Identifier, our session address. */
+export type LearnedPeerRoutes = Readonly<{ address: string; asn: number; ibgp: boolean; routerId: string }> &
+  Readonly<{ localAddress: string | undefined; install: boolean; routes: ReceivedRoute[] }>;
+
 /** Drain / stop waits at most this long for the peers (DESIGN.md: exit within 5 s). */
 const STOP_TIMEOUT_MS = 2000;
 
@@ -115,6 +119,7 @@ export class BgpSpeaker {
   private readonly desired = new Map<string, Prefix>();
   private listener: PeerListener | undefined;
   private started = false;
+  private readonly receivedListeners: ((peerDown: boolean) => void)[] = [];
 
   constructor(private readonly opts: BgpSpeakerOptions) {
     this.transport = opts.transport ?? new NetTransport();
@@ -133,8 +138,10 @@ export class BgpSpeaker {
         hooks: {
           established: () => this.onEstablished(peer),
           down: () => {
+            const had = peer.ribIn.size > 0;
             peer.ribIn.clear();
             peer.ribOut.clear();
+            if (had) this.receivedChanged(true);
           },
           update: (_s, u) => this.onUpdate(peer, u),
           routeRefresh: () => this.onRouteRefresh(peer),
@@ -227,6 +234,30 @@ export class BgpSpeaker {
   receivedRoutes(address?: string): ReceivedRoute[] {
     const peers = address ? [this.byAddress.get(canonicalAddress(address))] : this.peers;
     return peers.flatMap((p) => p?.ribIn.routes() ?? []);
+  }
+
+  /**
+   * `fn(peerDown)` runs after the kept routes changed: `true` when a peer's whole table went at
+   * once (session down), `false` for an UPDATE (callers coalesce those: a full table is many).
+   */
+  onReceivedChange(fn: (peerDown: boolean) => void): void {
+    this.receivedListeners.push(fn);
+  }
+
+  /** Per Established peer, what route selection needs: the session's facts and the kept routes. */
+  learnedPeers(): LearnedPeerRoutes[] {
+    return this.peers.flatMap((p) => {
+      const n = p.session.negotiated;
+      if (!n || p.ribIn.size === 0) return [];
+      const { address, install } = p.config;
+      const [asn, localAddress] = [n.peerAsn, p.session.localAddress];
+      const ibgp = asn === this.opts.asn;
+      return [{ address, asn, ibgp, routerId: n.peerId, localAddress, install, routes: p.ribIn.routes() }];
+    });
+  }
+
+  private receivedChanged(peerDown: boolean): void {
+    for (const fn of this.receivedListeners) fn(peerDown);
   }
 
   private peerStatus(p: Peer): BgpPeerStatus {
@@ -327,7 +358,10 @@ export class BgpSpeaker {
   /** A new session: the peer has nothing from us; replay the whole set, then End-of-RIB per family. */
   private onEstablished(peer: Peer): void {
     peer.ribOut.clear();
-    peer.ribIn.clear();
+    if (peer.ribIn.size > 0) {
+      peer.ribIn.clear();
+      this.receivedChanged(true);
+    }
     peer.warned.clear();
     this.reconcile(peer);
     const families = peer.session.negotiated?.families ?? [];
@@ -343,7 +377,8 @@ export class BgpSpeaker {
   // ===== inbound =====
 
   private onUpdate(peer: Peer, u: UpdateMessage): void {
-    peer.ribIn.apply(u);
+    const applied = peer.ribIn.apply(u);
+    if (applied.announced + applied.withdrawn > 0) this.receivedChanged(false);
     const max = peer.config.maxPrefixes;
     if (max !== undefined && peer.ribIn.received > max) {
       // RFC 4486 4: data = AFI, SAFI, and the upper bound that was exceeded.

@@ -25,6 +25,8 @@ const peerFields = z.strictObject({
   passive: z.boolean({ error: 'is not true or false' }).default(false),
   /** Default: `none`, or `all` when an `import` list is given (the list then decides). */
   accept: z.enum(['none', 'default', 'all'], { error: 'is not one of none, default, all' }).optional(),
+  /** Accepted routes go into the kernel (ECMP across peers); false keeps them in the Adj-RIB-In only. */
+  install: z.boolean({ error: 'is not true or false' }).default(true),
   maxPrefixes: intRange(1, 100_000_000, 'a prefix limit').optional(),
   port: intRange(1, 65535, 'a TCP port').default(179),
   /** Local address to connect from and use as next hop; default: what the kernel picks. */

@@ -4,6 +4,7 @@
  *   config.announce ─┐                    ┌─► BGP speaker ─► peers
  *                    ├─► desired prefixes ─┼─► OSPF speaker ─► leaf
  *   IPAM aggregate ──┘                    └─► routes ─► kernel (blackholes, layer 2 peers)
+ *   BGP peers' routes (accept policy, install) ──► routes ─► kernel (learned, ECMP)
  *
  * Nothing here speaks a protocol: it only decides what is desired and asks each consumer to
  * reconcile toward it.
@@ -20,6 +21,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { RoutesManager } from '../routes/manager.js';
+import type { LearnedFeed } from './learned-feed.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
 export interface DaemonOptions {
@@ -39,6 +41,7 @@ export class Daemon {
   private store: BlockStore | undefined;
   private ipam: Ipam | undefined;
   private routes: RoutesManager | undefined;
+  private learned: LearnedFeed | undefined;
   private desired: Prefix[] = [];
   private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
@@ -104,6 +107,21 @@ export class Daemon {
     if (routesConfig.manage) {
       const { RoutesManager } = await import('../routes/manager.js');
       this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
+      if (this.bgp) {
+        // Routes the peers send (their accept policy) reach the kernel; never inside the pod networks.
+        const { LearnedFeed } = await import('./learned-feed.js');
+        const pods = (config.ipam?.networks ?? []).flatMap((n) => [
+          ...(n.cidrs ?? []),
+          ...(n.cidr ? [n.cidr] : []),
+        ]);
+        this.learned = new LearnedFeed(
+          this.bgp,
+          this.routes,
+          pods.map((c) => parsePrefix(c)),
+          clock,
+        );
+        this.learned.flush();
+      }
       this.reconcile();
       await this.routes.start();
     }
@@ -163,6 +181,8 @@ export class Daemon {
       // Routes stay: the blackholes keep traffic for this node's pods from looping while the
       // fabric converges, and a restarted daemon adopts them (they carry our protocol tag).
       await untracked;
+      // The sessions' ends above took their learned routes out of the kernel (by diff).
+      this.learned?.stop();
       await this.routes?.stop({ removeRoutes: false });
       await this.ipam?.close();
       await this.store?.close();

@@ -4,6 +4,7 @@
  * reverse, which keeps start-up time and memory down.
  */
 import type { BgpStatus, OspfStatus } from '../api/status.js';
+import type { BgpSpeaker } from '../bgp/speaker.js';
 import type { BgpConfig } from '../config/bgp.js';
 import type { OspfConfig } from '../config/ospf.js';
 import type { Clock } from '../lib/clock.js';
@@ -11,7 +12,7 @@ import type { Logger } from '../lib/log.js';
 import type { OspfSpeaker } from '../ospf/speaker.js';
 import type { Advertiser } from './advertiser.js';
 
-export type BgpAdvertiser = Advertiser<BgpStatus>;
+export type BgpAdvertiser = Advertiser<BgpStatus> & Pick<BgpSpeaker, 'onReceivedChange' | 'learnedPeers'>;
 export type OspfAdvertiser = Advertiser<OspfStatus> & Pick<OspfSpeaker, 'database'>;
 
 export async function createBgp(
