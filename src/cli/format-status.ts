@@ -3,6 +3,7 @@
  * `gobgp neighbor` and `show ip ospf neighbor`: fixed columns, one row per peer or neighbor.
  */
 import type { OspfInterfaceStatus, OspfStatus, StatusJson } from '../api/status.js';
+import type { LearnedStatus } from '../routes/learned-view.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -48,8 +49,32 @@ export function formatStatus(doc: StatusJson): string {
     }
     out.push(table(rows));
   }
+  if (doc.routes?.learned && doc.routes.learned.paths > 0) out.push('', ...formatLearned(doc.routes.learned));
   if (doc.ospf) out.push('', ...formatOspf(doc.ospf));
   return out.join('\n');
+}
+
+/**
+ * Routes received from BGP peers, like `show ip bgp`: one row per path (prefix, the next hop it
+ * resolves to, peer, AS path, best / ECMP member, in the kernel or why not). The daemon sends at
+ * most a bounded number of rows; the counts cover all of them.
+ */
+function formatLearned(l: LearnedStatus): string[] {
+  const out = [`Learned routes: ${l.paths} paths, ${l.prefixes} prefixes, ${l.installed} installed`];
+  const rows = [['Prefix', 'Next hop', 'Peer', 'AS path', 'Best', 'Kernel']];
+  for (const r of l.routes) {
+    rows.push([
+      r.prefix,
+      r.via ?? r.nextHop,
+      r.peer,
+      r.asPath || '(local)',
+      r.selected === 'best' ? 'best' : r.selected === 'multipath' ? 'ecmp' : '-',
+      r.installed ? 'installed' : `no: ${r.reason ?? 'unknown'}`,
+    ]);
+  }
+  out.push(table(rows));
+  if (l.omitted > 0) out.push(`(${l.omitted} more paths not listed; the counts above include them)`);
+  return out;
 }
 
 /** The neighbor's role on its segment, as `show ip ospf neighbor` prints it after the state. */
