@@ -80,8 +80,21 @@ t.test(
         [NODE4, LEAF4],
         [NODE6, LEAF6],
       ] as const) {
-        const s = await node.waitState(ours, 'Up', 20_000);
-        const b = await waitBird(bird, peer, (x) => x.state === 'Up', `${peer} Up`);
+        await node.waitState(ours, 'Up', 20_000);
+        // Just after Up the peer may still advertise its 1 s idle rate until its Poll completes.
+        const s = await waitFor(
+          () => {
+            const x = node.session(ours);
+            return x?.state === 'Up' && !x.pollActive && x.detectTimeMs === 300 ? x : undefined;
+          },
+          { timeoutMs: 5000, what: `${ours}: steady 100 ms timers` },
+        );
+        const b = await waitBird(
+          bird,
+          peer,
+          (x) => x.state === 'Up' && x.interval === 0.1,
+          `${peer} Up at 100 ms`,
+        );
         t.same([b.interval, b.timeout], [0.1, 0.3], `${peer}: BIRD negotiated 100 ms, timeout 300 ms`);
         t.same([s.txIntervalMs, s.detectTimeMs], [100, 300], `${ours}: ours 100 ms / 300 ms`);
       }

@@ -88,8 +88,21 @@ t.test(
         [NODE4, LEAF4],
         [NODE6, LEAF6],
       ] as const) {
-        const s = await node.waitState(ours, 'Up', 20_000);
-        const f = await waitFrr(frr, peer, (p) => p.status === 'up', `${peer} up`);
+        await node.waitState(ours, 'Up', 20_000);
+        // Just after Up the peer may still advertise its 1 s idle rate until its Poll completes.
+        const s = await waitFor(
+          () => {
+            const x = node.session(ours);
+            return x?.state === 'Up' && !x.pollActive && x.detectTimeMs === 300 ? x : undefined;
+          },
+          { timeoutMs: 5000, what: `${ours}: steady 100 ms timers` },
+        );
+        const f = await waitFrr(
+          frr,
+          peer,
+          (p) => p.status === 'up' && p['remote-transmit-interval'] === 100,
+          `${peer} up, our 100 ms seen`,
+        );
         t.equal(f['remote-id'], s.localDiscriminator, `${peer}: FRR knows our discriminator`);
         t.equal(s.remoteDiscriminator, f.id, `${peer}: we know FRR's`);
         t.same(
