@@ -9,11 +9,56 @@ import { aggregate, prefixRange } from '../../net/aggregate.js';
 import { formatPrefix, makePrefix, type Prefix, prefixContains } from '../../net/prefix.js';
 import type { NodeEntry, Unit } from './topology.js';
 
-interface OwnedRange {
-  readonly family: number;
-  readonly first: bigint;
-  readonly last: bigint;
-  readonly node: string;
+/** IPv4 and IPv6 on one axis: IPv6 addresses sort after every IPv4 address. */
+const V6_OFFSET = 1n << 128n;
+
+function axis(p: Prefix): { first: bigint; last: bigint } {
+  const r = prefixRange(p);
+  const off = p.family === 6 ? V6_OFFSET : 0n;
+  return { first: r.first + off, last: r.last + off };
+}
+
+/**
+ * Sorted address ranges that answer "how many overlap [a, b]" in O(log n): the ranges are blocks,
+ * disjoint unless the input was bad, so the walk back over ranges starting before `a` is short.
+ */
+class RangeIndex {
+  private readonly firsts: bigint[];
+  private readonly lasts: bigint[];
+  /** Largest `last` up to each index: bounds the walk back. */
+  private readonly maxLast: bigint[];
+
+  constructor(ranges: readonly { first: bigint; last: bigint }[]) {
+    const sorted = [...ranges].sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+    this.firsts = sorted.map((r) => r.first);
+    this.lasts = sorted.map((r) => r.last);
+    this.maxLast = [];
+    let m = -1n;
+    for (const l of this.lasts) {
+      m = l > m ? l : m;
+      this.maxLast.push(m);
+    }
+  }
+
+  /** First index whose `first` is > v (strict) or >= v. */
+  private bound(v: bigint, strict: boolean): number {
+    let lo = 0;
+    let hi = this.firsts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const f = this.firsts[mid]!;
+      if (f < v || (strict && f === v)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  count(a: bigint, b: bigint): number {
+    const lo = this.bound(a, false);
+    let n = this.bound(b, true) - lo;
+    for (let i = lo - 1; i >= 0 && this.maxLast[i]! >= a; i--) if (this.lasts[i]! >= a) n++;
+    return n;
+  }
 }
 
 /** The longest prefix containing both (same family), or undefined. */
@@ -27,36 +72,34 @@ export function supernet(a: Prefix, b: Prefix): Prefix | undefined {
 }
 
 export class Widener {
-  /** Every block of every node (overlapping ones too), in address order. */
-  private readonly blocks: OwnedRange[];
+  /** Every block of every node (overlapping ones too). */
+  private readonly all: RangeIndex;
+  private readonly perUnit = new Map<object, RangeIndex>();
 
   constructor(
     entries: readonly NodeEntry[],
     private readonly networks: readonly Prefix[],
   ) {
-    this.blocks = entries
-      .flatMap((e) => e.node.blocks.map((b) => ({ ...prefixRange(b), node: e.node.name })))
-      .sort((a, b) => a.family - b.family || (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+    this.all = new RangeIndex(entries.flatMap((e) => e.node.blocks.map(axis)));
   }
 
-  /** May `members` own this supernet: inside a pod network, no other node's block in it? */
-  allowed(s: Prefix, members: ReadonlySet<string>): boolean {
+  private indexOf(key: object, members: readonly NodeEntry[]): RangeIndex {
+    let idx = this.perUnit.get(key);
+    if (!idx) {
+      idx = new RangeIndex(members.flatMap((e) => e.node.blocks.map(axis)));
+      this.perUnit.set(key, idx);
+    }
+    return idx;
+  }
+
+  /**
+   * May the unit own this supernet: inside a pod network, and every block in it one of the unit's
+   * (as many blocks of the unit overlap it as blocks of anyone)?
+   */
+  allowed(s: Prefix, mine: RangeIndex): boolean {
     if (!this.networks.some((n) => prefixContains(n, s))) return false;
-    const r = prefixRange(s);
-    let lo = 0;
-    let hi = this.blocks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const m = this.blocks[mid]!;
-      if (m.family < r.family || (m.family === r.family && m.last < r.first)) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < this.blocks.length; i++) {
-      const b = this.blocks[i]!;
-      if (b.family !== r.family || b.first > r.last) break;
-      if (!members.has(b.node)) return false;
-    }
-    return true;
+    const r = axis(s);
+    return this.all.count(r.first, r.last) === mine.count(r.first, r.last);
   }
 
   /**
@@ -65,13 +108,13 @@ export class Widener {
    */
   private candidates(
     prefixes: readonly Prefix[],
-    members: ReadonlySet<string>,
+    mine: RangeIndex,
     preferred: ReadonlySet<string>,
   ): { sup: Prefix; rank: number }[] {
     const out: { sup: Prefix; rank: number }[] = [];
     for (let i = 0; i + 1 < prefixes.length; i++) {
       const sup = supernet(prefixes[i]!, prefixes[i + 1]!);
-      if (!sup || !this.allowed(sup, members)) continue;
+      if (!sup || !this.allowed(sup, mine)) continue;
       out.push({ sup, rank: (preferred.has(formatPrefix(sup)) ? 1000 : 0) + sup.length });
     }
     return out.sort((x, y) => y.rank - x.rank);
@@ -79,10 +122,10 @@ export class Widener {
 
   /** `prefixes` widened as far as allowed. */
   widest(prefixes: readonly Prefix[], members: readonly NodeEntry[]): Prefix[] {
-    const names = new Set(members.map((e) => e.node.name));
+    const mine = this.indexOf(members, members);
     let out = [...prefixes];
     for (;;) {
-      const best = this.candidates(out, names, new Set())[0];
+      const best = this.candidates(out, mine, new Set())[0];
       if (!best) return out;
       out = aggregate([...out, best.sup]);
     }
@@ -90,17 +133,24 @@ export class Widener {
 
   /** Merges across all units, best candidate first, until `need` routes are saved. Returns the saving. */
   merge(units: readonly Unit[], need: number, preferred: ReadonlySet<string> = new Set()): number {
-    const names = new Map(units.map((u) => [u, new Set(u.members.map((e) => e.node.name))]));
+    // Each unit's best candidate, recomputed only when that unit changed.
+    const cache = new Map<Unit, { sup: Prefix; rank: number } | undefined>();
+    const bestOf = (u: Unit) => {
+      if (!cache.has(u))
+        cache.set(u, this.candidates(u.prefixes, this.indexOf(u.members, u.members), preferred)[0]);
+      return cache.get(u);
+    };
     let saved = 0;
     while (saved < need) {
       let best: { unit: Unit; sup: Prefix; rank: number } | undefined;
       for (const u of units) {
-        const c = this.candidates(u.prefixes, names.get(u)!, preferred)[0];
+        const c = bestOf(u);
         if (c && (!best || c.rank > best.rank)) best = { unit: u, ...c };
       }
       if (!best) break;
       const before = best.unit.prefixes.length;
       best.unit.prefixes = aggregate([...best.unit.prefixes, best.sup]);
+      cache.delete(best.unit);
       saved += before - best.unit.prefixes.length;
     }
     return saved;
