@@ -96,6 +96,12 @@ export const ipamEtcdSchema = z.strictObject({
 
 export const ipamSchema = z
   .strictObject({
+    /**
+     * `podroute` (default): podroute's own blocks, carved from `networks` per `groups`.
+     * `kubernetes`: announce the Node's `spec.podCIDRs` (kube-controller-manager
+     * `--allocate-node-cidrs`) instead; `networks` is then optional and no block is claimed.
+     */
+    mode: z.enum(['podroute', 'kubernetes']).default('podroute'),
     /** `file:///path/ipam.json` (one machine) or `etcd://h1:2379,h2:2379` / `etcds://...` (TLS). */
     store: z
       .string()
@@ -110,12 +116,25 @@ export const ipamSchema = z
     quarantine: intRange(0, 86400, 'a number of seconds').default(30),
     /** Seconds an empty block stays with the node before going back to its group. */
     blockGrace: intRange(0, 86400, 'a number of seconds').default(300),
-    networks: z.array(ipamNetworkSchema).min(1, { error: 'is empty (list at least one pod network)' }),
+    /** Required in `podroute` mode (checked below, so `kubernetes` mode may leave it out). */
+    networks: z.array(ipamNetworkSchema).optional(),
     /** The topology tree; empty: one group holding every node. */
     groups: z.array(ipamGroupSchema).default([]),
   })
-  .superRefine((ipam, ctx) => {
-    for (const p of validateIpam(ipam)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  .transform((ipam, ctx) => {
+    const networks = ipam.networks ?? [];
+    if (ipam.mode === 'podroute' && networks.length === 0) {
+      // Absent prints as "ipam.networks: is required", [] as "... [] is empty (...)".
+      ctx.addIssue({
+        code: 'custom',
+        path: ['networks'],
+        message: 'is empty (list at least one pod network)',
+      });
+      return z.NEVER;
+    }
+    const out = { ...ipam, networks };
+    for (const p of validateIpam(out)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    return out;
   });
 
 export type IpamNetworkConfig = z.infer<typeof ipamNetworkSchema>;

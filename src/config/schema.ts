@@ -7,15 +7,12 @@ import { z } from 'zod';
 import { awsSchema } from './aws.js';
 import { bgpSchema } from './bgp.js';
 import { ipamSchema } from './ipam.js';
+import { nodeSchema } from './node.js';
 import { ospfSchema } from './ospf.js';
 import { routesSchema } from './routes.js';
-import { ipv4Address, prefixText } from './rules.js';
+import { prefixText } from './rules.js';
 
-export const nodeSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  routerId: ipv4Address.optional(),
-  labels: z.record(z.string(), z.string()).default({}),
-});
+export { nodeSchema } from './node.js';
 
 export const apiSchema = z.strictObject({
   socket: z.string().min(1).default('/run/podroute/podroute.sock'),
