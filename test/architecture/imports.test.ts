@@ -21,7 +21,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  *   lib          clock, logging, socket helpers (which read addresses with net).
  *   config       the configuration schema and its rules; the protocols read their own section.
  *   bfd, ipam,   building blocks that know no routing protocol: BFD sessions (used by the
- *   routes       speakers), address management, kernel routes.
+ *   routes, k8s  speakers), address management, kernel routes, the node's Kubernetes identity.
  *   bgp, ospf    the protocol speakers; each keeps its own status view type.
  *   api          the local API's contract (status JSON composed from the speakers' views,
  *                request/response types, client, server plumbing): shared by both ends.
@@ -37,7 +37,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/net'],
   ['src/lib'],
   ['src/config'],
-  ['src/bfd', 'src/ipam', 'src/routes'],
+  ['src/bfd', 'src/ipam', 'src/routes', 'src/k8s'],
   ['src/bgp', 'src/ospf'],
   ['src/api'],
   ['src/daemon', 'src/cni'],
