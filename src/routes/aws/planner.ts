@@ -219,8 +219,9 @@ function validEntries(nodes: readonly PlanNode[], unplanned: Unplanned[]): NodeE
 function groupRoutes(g: Group): Prefix[] | undefined {
   const healthy = g.members.filter((e) => e.node.healthy);
   if (healthy.length === 0) return undefined;
-  const some = aggregate(healthy.flatMap((e) => e.blocks));
   const all = aggregate(g.members.flatMap((e) => e.blocks));
+  if (healthy.length === g.members.length) return all;
+  const some = aggregate(healthy.flatMap((e) => e.blocks));
   return all.length <= some.length ? all : some;
 }
 
