@@ -147,16 +147,17 @@ export class RoutesManager {
   }
 
   /**
-   * Stops the timer and waits for a run in flight. With `removeRoutes`, deletes every rule and route
+   * Finishes the runs asked for so far, then stops the timer. With `removeRoutes`, deletes every rule and route
    * of our protocol, in any table (whatever the inputs say), so a node leaving the cluster leaves
    * nothing behind.
    */
   async stop(opts: { removeRoutes: boolean }): Promise<void> {
     if (!this.running) return;
+    // Inputs given before stop are applied first (peers that went down take their routes along).
+    while (this.loop) await this.loop;
     this.running = false;
     this.timer?.cancel();
     this.timer = undefined;
-    await this.loop;
     const kernel = this.kernel;
     if (!kernel) return;
     if (opts.removeRoutes) {

@@ -131,3 +131,23 @@ t.test('nothing learned: connected prefixes are not even read', async (t) => {
   t.equal(reads, 1);
   await mgr.stop({ removeRoutes: false });
 });
+
+t.test('stop applies the inputs given before it (a peer down just before the stop)', async (t) => {
+  const { kernel, mgr, ours } = setup();
+  mgr.updateLearned({ peers: [leaf(0), leaf(1)], podNetworks: [] });
+  await mgr.start();
+  // The second peer goes down while the run for the first one is changing the kernel.
+  const replace = kernel.replaceRoute.bind(kernel);
+  let stopping: Promise<void> | undefined;
+  kernel.replaceRoute = async (r, p) => {
+    if (!stopping) {
+      mgr.updateLearned({ peers: [], podNetworks: [] });
+      stopping = mgr.stop({ removeRoutes: false });
+    }
+    return replace(r, p);
+  };
+  mgr.updateLearned({ peers: [leaf(1)], podNetworks: [] });
+  await mgr.idle();
+  await stopping;
+  t.same(ours(), [], 'both peers gone: no learned route left behind');
+});
