@@ -27,6 +27,8 @@ export interface LearnedSink {
 export class LearnedFeed {
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** The last hand-over had no routes: another empty one would only cost a reconcile. */
+  private handedEmpty = false;
 
   constructor(
     private readonly source: LearnedSource,
@@ -43,7 +45,12 @@ export class LearnedFeed {
     this.timer?.cancel();
     this.timer = undefined;
     if (this.stopped) return;
-    this.sink.updateLearned({ peers: this.source.learnedPeers(), podNetworks: this.podNetworks });
+    // learnedPeers() lists only peers with kept routes: with `accept: none` everywhere it is always
+    // empty, and the UPDATEs of a full table must not cost a kernel reconcile each.
+    const peers = this.source.learnedPeers();
+    if (peers.length === 0 && this.handedEmpty) return;
+    this.handedEmpty = peers.length === 0;
+    this.sink.updateLearned({ peers, podNetworks: this.podNetworks });
   }
 
   /** No further hand-overs (a pending one is dropped). */

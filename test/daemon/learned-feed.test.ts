@@ -90,3 +90,21 @@ t.test('flush hands over now; after stop nothing is handed over', async (t) => {
   feed.flush();
   t.equal(handed.length, 1);
 });
+
+t.test('nothing kept before and after: no hand-over (accept: none and a full table)', async (t) => {
+  const { feed, clock, handed, emit, setPeers } = setup();
+  feed.flush();
+  t.equal(handed.length, 1, 'the first hand-over says "nothing"');
+  for (let i = 0; i < 10; i++) {
+    emit(false);
+    clock.advance(LEARNED_COALESCE_MS);
+  }
+  t.equal(handed.length, 1, 'still nothing to hand over');
+  setPeers([0]);
+  emit(false);
+  clock.advance(LEARNED_COALESCE_MS);
+  setPeers([]);
+  emit(true);
+  t.equal(handed.length, 3, 'routes, then their removal');
+  t.same(handed[2]?.peers, []);
+});
