@@ -46,6 +46,20 @@ const LAYERS: readonly (readonly string[])[] = [
   ['test', 'bench'],
 ];
 
+/**
+ * Imports that break the table today, each one exact `from -> to` edge, allowed only until the
+ * code moves; an entry that no longer matches an import fails the test, so it cannot outlive the
+ * fix. Nothing else may be added here.
+ *   routes/aws reads the IPAM block store (claims, node records) to plan VPC routes: a consumer of
+ *     IPAM, so it belongs above it (its own folder) or should be handed a cluster view.
+ *   k8s/node-watch reuses BGP's reconnect Backoff: a generic helper that belongs in src/lib.
+ */
+const KNOWN_VIOLATIONS: readonly string[] = [
+  'src/k8s/node-watch.ts -> src/bgp/backoff.ts',
+  'src/routes/aws/cluster.ts -> src/ipam/store/types.ts',
+  'src/routes/aws/controller.ts -> src/ipam/store/types.ts',
+];
+
 const RANK = new Map<string, number>();
 LAYERS.forEach((units, rank) => {
   for (const u of units) RANK.set(u, rank);
@@ -191,7 +205,17 @@ t.test('no import cycle in src/ or lab/', async (t) => {
 });
 
 t.test('no import goes up (or sideways) in the layer table', async (t) => {
-  t.same(layerViolations(graph), []);
+  const found = layerViolations(graph);
+  const edge = (v: string): string => v.slice(0, v.indexOf(' ('));
+  t.same(
+    found.filter((v) => !KNOWN_VIOLATIONS.includes(edge(v))),
+    [],
+  );
+  t.same(
+    KNOWN_VIOLATIONS.filter((k) => !found.some((v) => edge(v) === k)),
+    [],
+    'known violations that are fixed: remove them from KNOWN_VIOLATIONS',
+  );
   const units = new Set(files.map(unitOf).filter((u) => u !== undefined));
   t.same(
     [...units].filter((u) => !RANK.has(u)),
