@@ -8,6 +8,7 @@
  * the RFC state names (RFC 4271 8.2.2 for BGP, RFC 2328 9.1 and 10.1 for OSPF interfaces and
  * neighbors). Everything else in the views is extra: present today, kept, but not promised.
  */
+import type { BfdManagerStatus } from '../bfd/index.js';
 import type { BgpPeerStatus, BgpStatus } from '../bgp/speaker.js';
 import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/status.js';
 import type { RoutesStatus } from '../routes/manager.js';
@@ -23,6 +24,8 @@ export interface StatusJson {
   bgp?: BgpStatus;
   ospf?: OspfStatus;
   routes?: RoutesStatus;
+  /** BFD sessions (per BGP peer with `bfd`): state, negotiated intervals, diagnostics, drops. */
+  bfd?: BfdManagerStatus;
 }
 
 /** BGP FSM states, RFC 4271 8.2.2. */

@@ -120,6 +120,11 @@ export class BgpSpeaker {
   private listener: PeerListener | undefined;
   private started = false;
   private readonly receivedListeners: ((peerDown: boolean) => void)[] = [];
+  private readonly stateListeners: ((
+    address: string,
+    state: BgpPeerStatus['state'],
+    local?: string,
+  ) => void)[] = [];
 
   constructor(private readonly opts: BgpSpeakerOptions) {
     this.transport = opts.transport ?? new NetTransport();
@@ -145,6 +150,9 @@ export class BgpSpeaker {
           },
           update: (_s, u) => this.onUpdate(peer, u),
           routeRefresh: () => this.onRouteRefresh(peer),
+          stateChange: (s, _from, to) => {
+            for (const fn of this.stateListeners) fn(cfg.address, to, s.localAddress);
+          },
         },
       });
       this.peers.push(peer);
@@ -254,6 +262,30 @@ export class BgpSpeaker {
       const ibgp = asn === this.opts.asn;
       return [{ address, asn, ibgp, routerId: n.peerId, localAddress, install, routes: p.ribIn.routes() }];
     });
+  }
+
+  /** `fn(address, state, localAddress)` after each FSM state change of a peer's session (e.g. for BFD). */
+  onPeerState(fn: (address: string, state: BgpPeerStatus['state'], localAddress?: string) => void): void {
+    this.stateListeners.push(fn);
+  }
+
+  /**
+   * The forwarding path to a peer failed (BFD, RFC 5882 10.2): its session goes down at once, Event 8
+   * AutomaticStop with Cease / BFD Down (RFC 9384). With `hold` it then stays Idle (a ManualStop, no
+   * reconnect, incoming connections refused) until `resumePeer`. False for an unknown peer.
+   */
+  pathDown(address: string, reason: string, hold: boolean): boolean {
+    const peer = this.byAddress.get(canonicalAddress(address));
+    if (!peer || !this.started) return false;
+    peer.session.automaticStop({ code: ErrorCode.Cease, subcode: CeaseSubcode.BfdDown }, reason);
+    if (hold) void peer.session.stop(null);
+    return true;
+  }
+
+  /** Ends the `hold` of pathDown: the peer connects (or listens) again (Event 1 ManualStart). */
+  resumePeer(address: string): void {
+    const peer = this.byAddress.get(canonicalAddress(address));
+    if (peer && this.started) peer.session.start();
   }
 
   private receivedChanged(peerDown: boolean): void {

@@ -49,6 +49,7 @@ export function formatStatus(doc: StatusJson): string {
     }
     out.push(table(rows));
   }
+  if (doc.bfd) out.push('', ...formatBfd(doc.bfd));
   if (doc.routes?.learned && doc.routes.learned.paths > 0) out.push('', ...formatLearned(doc.routes.learned));
   if (doc.ospf) out.push('', ...formatOspf(doc.ospf));
   return out.join('\n');
@@ -74,6 +75,29 @@ function formatLearned(l: LearnedStatus): string[] {
   }
   out.push(table(rows));
   if (l.omitted > 0) out.push(`(${l.omitted} more paths not listed; the counts above include them)`);
+  return out;
+}
+
+/**
+ * BFD sessions like FRR's `show bfd peers brief` plus the timers: state at both ends, the negotiated
+ * transmit and receive intervals and Detection Time (RFC 5880 6.8.2, 6.8.4), the last diagnostic.
+ */
+function formatBfd(bfd: NonNullable<StatusJson['bfd']>): string[] {
+  const rows = [['BFD peer', 'Local', 'State', 'Remote', 'Tx/Rx ms', 'Detect ms', 'Last diagnostic']];
+  for (const s of bfd.sessions) {
+    rows.push([
+      s.interface ? `${s.peer}%${s.interface}` : s.peer,
+      s.localAddress,
+      s.state,
+      s.remoteState,
+      `${s.txIntervalMs}/${s.rxIntervalMs}`,
+      String(s.detectTimeMs),
+      s.lastDiagnostic ?? '-',
+    ]);
+  }
+  const out = [rows.length > 1 ? table(rows) : 'BFD: (no sessions yet)'];
+  const drops = Object.entries(bfd.unmatchedDrops);
+  if (drops.length) out.push(`BFD dropped (no session): ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return out;
 }
 

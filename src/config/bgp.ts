@@ -11,6 +11,27 @@ const md5Password = z
   .string({ error: md5Error })
   .refine((s) => s.length > 0 && Buffer.byteLength(s) <= MD5_MAX_KEY_BYTES, { error: md5Error });
 
+/**
+ * BFD with this peer (RFC 5880 asynchronous mode, RFC 5881 single hop), in milliseconds: `true` takes
+ * 300/300/3. The intervals are what podroute asks for; the session runs at the slower of each pair
+ * (RFC 5880 6.8.2, 6.8.3). 10 ms..60 s is what the 32-bit microsecond fields and bfdd accept.
+ */
+const bfdError = 'is not true, false or { minRx, minTx: 10..60000 ms, multiplier: 1..255 }';
+const bfdSchema = z
+  .union(
+    [
+      z.boolean(),
+      z.strictObject({
+        minRx: intRange(10, 60_000, 'a number of milliseconds').default(300),
+        minTx: intRange(10, 60_000, 'a number of milliseconds').default(300),
+        /** RFC 5880 4.1: Detect Mult, nonzero, one octet. */
+        multiplier: intRange(1, 255, 'a detection multiplier').default(3),
+      }),
+    ],
+    { error: bfdError },
+  )
+  .transform((v) => (v === true ? { minRx: 300, minTx: 300, multiplier: 3 } : v === false ? undefined : v));
+
 const peerFields = z.strictObject({
   address: ipAddress,
   asn,
@@ -51,6 +72,8 @@ const peerFields = z.strictObject({
   export: prefixListSchema.optional(),
   /** Which received prefixes are kept (together with `accept`). */
   import: prefixListSchema.optional(),
+  /** BFD watches the path to this peer; a BFD failure takes the session down at once (RFC 5882). */
+  bfd: bfdSchema.optional(),
 });
 
 /**

@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { ApiServer } from '../api/server.js';
 import type { StatusJson } from '../api/status.js';
+import type { BfdManager } from '../bfd/index.js';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
 import { defaultRoutesConfig } from '../config/routes.js';
 import type { Ipam } from '../ipam/ipam.js';
@@ -21,6 +22,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { RoutesManager } from '../routes/manager.js';
+import type { BfdWiring } from './bfd-wiring.js';
 import type { LearnedFeed } from './learned-feed.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
@@ -42,6 +44,7 @@ export class Daemon {
   private ipam: Ipam | undefined;
   private routes: RoutesManager | undefined;
   private learned: LearnedFeed | undefined;
+  private bfd: { manager: BfdManager; wiring: BfdWiring } | undefined;
   private desired: Prefix[] = [];
   private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
@@ -89,6 +92,24 @@ export class Daemon {
     }
     if (config.bgp) {
       this.bgp = await createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
+      if (config.bgp.peers.some((p) => p.bfd)) {
+        // BFD only loads when a peer asks for it (RFC 5882: it watches those BGP sessions' paths).
+        const [{ BfdManager }, { BfdWiring }] = await Promise.all([
+          import('../bfd/index.js'),
+          import('./bfd-wiring.js'),
+        ]);
+        const log = this.logger.child({ component: 'bfd' });
+        const manager = new BfdManager({ clock, logger: log });
+        const wiring = new BfdWiring({
+          bgp: this.bgp,
+          bfd: manager,
+          peers: config.bgp.peers,
+          clock,
+          logger: log,
+        });
+        wiring.start();
+        this.bfd = { manager, wiring };
+      }
     }
     if (config.ospf) {
       const ospf = await createOspf(
@@ -165,6 +186,7 @@ export class Daemon {
     if (this.bgp) doc.bgp = this.bgp.status();
     if (this.ospf) doc.ospf = this.ospf.status();
     if (this.routes) doc.routes = this.routes.status();
+    if (this.bfd) doc.bfd = this.bfd.manager.status();
     return doc;
   }
 
@@ -174,6 +196,7 @@ export class Daemon {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
       // layer 2 peers stay as they are from here on.
       const untracked = this.untrackNodes?.();
+      this.bfd?.wiring.detach();
       await Promise.allSettled([
         this.bgp?.stop({ drain: true, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),
@@ -181,6 +204,7 @@ export class Daemon {
       // Routes stay: the blackholes keep traffic for this node's pods from looping while the
       // fabric converges, and a restarted daemon adopts them (they carry our protocol tag).
       await untracked;
+      await this.bfd?.manager.close();
       // The sessions' ends above took their learned routes out of the kernel (by diff).
       this.learned?.stop();
       await this.routes?.stop({ removeRoutes: false });

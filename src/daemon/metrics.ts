@@ -106,6 +106,36 @@ const SERIES: Series[] = [
     samples: (d) => Object.entries(d.ospf?.dropped ?? {}).map(([reason, n]) => [{ reason }, n]),
   },
   {
+    name: 'podroute_bfd_session_up',
+    labels: ['peer', 'local'],
+    help: '1 when the BFD session is Up (RFC 5880)',
+    samples: (d) =>
+      (d.bfd?.sessions ?? []).map((s) => [{ peer: s.peer, local: s.localAddress }, s.state === 'Up' ? 1 : 0]),
+  },
+  {
+    name: 'podroute_bfd_transitions_total',
+    labels: ['peer', 'to'],
+    help: 'BFD session transitions to Up and to Down',
+    counter: true,
+    samples: (d) =>
+      (d.bfd?.sessions ?? []).flatMap((s): Sample[] => [
+        [{ peer: s.peer, to: 'up' }, s.counters.upTransitions],
+        [{ peer: s.peer, to: 'down' }, s.counters.downTransitions],
+      ]),
+  },
+  {
+    name: 'podroute_bfd_dropped_packets_total',
+    labels: ['peer', 'reason'],
+    help: 'BFD packets dropped, by reason (TTL, version, length, discriminators; peer "" when no session)',
+    counter: true,
+    samples: (d) => [
+      ...(d.bfd?.sessions ?? []).flatMap((s) =>
+        Object.entries(s.counters.drops).map(([reason, n]): Sample => [{ peer: s.peer, reason }, n]),
+      ),
+      ...Object.entries(d.bfd?.unmatchedDrops ?? {}).map(([reason, n]): Sample => [{ peer: '', reason }, n]),
+    ],
+  },
+  {
     name: 'podroute_routes_programmed',
     labels: [],
     help: 'Kernel routes podroute holds as desired',

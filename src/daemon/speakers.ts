@@ -12,7 +12,8 @@ import type { Logger } from '../lib/log.js';
 import type { OspfSpeaker } from '../ospf/speaker.js';
 import type { Advertiser } from './advertiser.js';
 
-export type BgpAdvertiser = Advertiser<BgpStatus> & Pick<BgpSpeaker, 'onReceivedChange' | 'learnedPeers'>;
+export type BgpAdvertiser = Advertiser<BgpStatus> &
+  Pick<BgpSpeaker, 'onReceivedChange' | 'learnedPeers' | 'onPeerState' | 'pathDown' | 'resumePeer'>;
 export type OspfAdvertiser = Advertiser<OspfStatus> & Pick<OspfSpeaker, 'database'>;
 
 export async function createBgp(
