@@ -90,11 +90,7 @@ export function statusOf(err: unknown): number | undefined {
 /** One line an operator can act on, for an API error. */
 export function describeApiError(err: unknown, server: string, node: string): string {
   const status = statusOf(err);
-  const body = (err as { body?: unknown })?.body;
-  const said =
-    body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string'
-      ? `: ${(body as { message: string }).message}`
-      : '';
+  const said = statusMessage((err as { body?: unknown })?.body);
   switch (status) {
     case 401:
       return `the API server at ${server} refused the credentials (401 Unauthorized${said}): check the ServiceAccount token or the kubeconfig user`;
@@ -112,4 +108,18 @@ export function describeApiError(err: unknown, server: string, node: string): st
     default:
       return `the API server at ${server} answered ${status}${said}`;
   }
+}
+
+/** The `message` of a Status body (the client hands it over parsed or as JSON text). */
+function statusMessage(body: unknown): string {
+  let b = body;
+  if (typeof b === 'string') {
+    try {
+      b = JSON.parse(b);
+    } catch {
+      return '';
+    }
+  }
+  const m = b && typeof b === 'object' ? (b as { message?: unknown }).message : undefined;
+  return typeof m === 'string' && m !== '' ? `: ${m}` : '';
 }
