@@ -6,6 +6,10 @@
  * `received` counts every prefix the peer currently announces (before policy); only prefixes the
  * accept policy allows are stored with their attributes, the others only as keys (for the count
  * and for `maxPrefixes`).
+ *
+ * Graceful restart (RFC 4724 4.2): when the peer restarts, its routes stay and are marked stale; a
+ * route it announces or withdraws again loses the mark, and what is still stale at its End-of-RIB
+ * (or when its time runs out) is swept.
  */
 import type { Prefix } from '../net/prefix.js';
 import type { AsPathSegment, UpdateMessage } from './message/types.js';
@@ -35,6 +39,8 @@ export class AdjRibIn {
   private readonly accepted = new PrefixMap<RouteAttributes>();
   /** Announced but refused by policy: keys only. */
   private readonly refused = new PrefixMap<true>();
+  /** Accepted routes kept from before the peer restarted, not re-sent yet. */
+  private readonly stale = new PrefixMap<true>();
 
   /**
    * `localAsn`: routes whose AS_PATH already holds it are looped (RFC 4271 9.1.2) and never
@@ -48,6 +54,11 @@ export class AdjRibIn {
   /** Prefixes the peer announces now, before policy. */
   get received(): number {
     return this.accepted.size + this.refused.size;
+  }
+
+  /** Stored routes still stale (graceful restart). */
+  get staleCount(): number {
+    return this.stale.size;
   }
 
   /** Prefixes stored (accepted by policy). */
@@ -64,6 +75,7 @@ export class AdjRibIn {
     let withdrawn = 0;
     const a = u.attributes;
     const remove = (p: Prefix): void => {
+      this.stale.delete(p);
       if (this.accepted.delete(p) || this.refused.delete(p)) withdrawn++;
     };
     u.withdrawn.forEach(remove);
@@ -85,6 +97,7 @@ export class AdjRibIn {
       this.localAsn !== undefined && (a.asPath ?? []).some((seg) => seg.asns.includes(this.localAsn!));
     const add = (p: Prefix, attrs: RouteAttributes): void => {
       announced++;
+      this.stale.delete(p);
       if (!looped && accepts(this.policy, p)) {
         this.refused.delete(p);
         this.accepted.set(p, attrs);
@@ -116,8 +129,30 @@ export class AdjRibIn {
     return out;
   }
 
+  /**
+   * RFC 4724 4.2: the peer restarted; every stored route becomes stale (and stays usable). Refused
+   * prefixes are forgotten: the peer re-sends what it still has. Returns the stale count.
+   */
+  markStale(): number {
+    this.refused.clear();
+    for (const [p] of this.accepted.entries()) this.stale.set(p, true);
+    return this.stale.size;
+  }
+
+  /** Deletes the routes still stale, of one address family or all; returns how many went. */
+  sweepStale(family?: 4 | 6): number {
+    let gone = 0;
+    for (const [p] of [...this.stale.entries()]) {
+      if (family !== undefined && p.family !== family) continue;
+      this.stale.delete(p);
+      if (this.accepted.delete(p)) gone++;
+    }
+    return gone;
+  }
+
   clear(): void {
     this.accepted.clear();
     this.refused.clear();
+    this.stale.clear();
   }
 }

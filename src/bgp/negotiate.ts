@@ -5,6 +5,12 @@
  */
 import type { NotificationSpec } from './fsm.js';
 import {
+  buildCapability,
+  type GracefulRestartSession,
+  type LocalGracefulRestart,
+  negotiateGracefulRestart,
+} from './graceful-restart.js';
+import {
   Afi,
   type AfiSafi,
   AS_TRANS,
@@ -22,6 +28,8 @@ export interface LocalOpenParams {
   readonly holdTime: number;
   /** Families offered with the Multiprotocol capability (RFC 4760 8). */
   readonly families: readonly AfiSafi[];
+  /** RFC 4724 3: offered to this peer when set (bgp.gracefulRestart, unless the peer opts out). */
+  readonly gracefulRestart?: LocalGracefulRestart;
 }
 
 export const IPV4_UNICAST: AfiSafi = { afi: Afi.Ipv4, safi: Safi.Unicast };
@@ -40,6 +48,8 @@ export interface Negotiated {
   readonly routeRefresh: boolean;
   /** Families both sides offered, in our order. */
   readonly families: readonly AfiSafi[];
+  /** Both OPENs carried the graceful restart capability (RFC 4724 3). */
+  readonly gracefulRestart?: GracefulRestartSession;
 }
 
 export type OpenCheck =
@@ -52,12 +62,16 @@ function known(caps: readonly Capability[]): KnownCapability[] {
   return caps.filter((c): c is KnownCapability => !('unknown' in c));
 }
 
-/** The OPEN we send: capabilities MP per family, route refresh, 4-octet AS (RFC 6793 3). */
+/**
+ * The OPEN we send: capabilities MP per family, route refresh, 4-octet AS (RFC 6793 3), and graceful
+ * restart when configured (RFC 4724 3, with the RFC 8538 N bit).
+ */
 export function buildOpen(p: LocalOpenParams): OpenMessage {
   const capabilities: Capability[] = [
     ...p.families.map((f) => ({ code: 1 as const, afi: f.afi, safi: f.safi })),
     { code: 2 },
     { code: 65, asn: p.asn },
+    ...(p.gracefulRestart ? [buildCapability(p.gracefulRestart, p.families)] : []),
   ];
   return {
     type: 1,
@@ -137,6 +151,7 @@ export function checkOpen(local: LocalOpenParams, expectedPeerAsn: number, open:
   // RFC 4760 8 / RFC 4271: a peer without any MP capability speaks IPv4 unicast only.
   const theirs = peerFamilies.length > 0 ? peerFamilies : [IPV4_UNICAST];
   const families = local.families.filter((f) => theirs.some((g) => g.afi === f.afi && g.safi === f.safi));
+  const gracefulRestart = negotiateGracefulRestart(local.gracefulRestart, caps);
   return {
     ok: true,
     negotiated: {
@@ -147,6 +162,7 @@ export function checkOpen(local: LocalOpenParams, expectedPeerAsn: number, open:
       fourOctetAs: as4 !== undefined,
       routeRefresh: caps.some((c) => c.code === 2),
       families,
+      ...(gracefulRestart ? { gracefulRestart } : {}),
     },
   };
 }

@@ -22,6 +22,7 @@ import {
   type NotificationSpec,
   type TimerName,
 } from './fsm.js';
+import { type SessionEnd, withHardReset } from './graceful-restart.js';
 import {
   describeNotification,
   encodeMessage,
@@ -43,7 +44,7 @@ export const LARGE_HOLD_MS = 240_000;
 /** The speaker's side of the session (SessionHooks with the session bound). */
 export interface CoreHooks {
   established(): void;
-  down(): void;
+  down(end: SessionEnd): void;
   update(u: UpdateMessage): void;
   routeRefresh(afi: number, safi: number): void;
   stateChange(from: BgpState, to: BgpState): void;
@@ -85,6 +86,8 @@ export class SessionCore {
   /** Between start and stop: the session reconnects after a failure. */
   running = false;
   establishedAt: number | undefined;
+  /** How the Established session is ending: the first NOTIFICATION either way, or our stop. */
+  end: SessionEnd = { kind: 'connection' };
   readonly backoff: Backoff;
   readonly idleHold: Timer;
   /** Sockets closing (flushing a NOTIFICATION); stop waits for them. */
@@ -247,8 +250,11 @@ export class SessionCore {
     this.counters.messagesOut[MESSAGE_KIND[msg.type]]++;
   }
 
-  private sendNotification(a: Attempt, n: NotificationSpec, detail: string | undefined): void {
+  private sendNotification(a: Attempt, spec: NotificationSpec, detail: string | undefined): void {
     this.counters.notificationsOut++;
+    // RFC 8538 5.1: with the N bit, a Cease that must end graceful restart goes as Hard Reset.
+    const n = withHardReset(spec, a.negotiated?.gracefulRestart);
+    this.noteEnd(a, { kind: 'notification', direction: 'sent', code: n.code, subcode: n.subcode });
     const words = describeNotification(n.code, n.subcode);
     const collision = n.code === ErrorCode.Cease && n.subcode === CeaseSubcode.ConnectionCollisionResolution;
     const admin = n.code === ErrorCode.Cease && n.subcode === CeaseSubcode.AdministrativeShutdown;
@@ -270,6 +276,11 @@ export class SessionCore {
     });
   }
 
+  /** Remembers the first way the Established session `a` is ending (graceful-restart.ts decides). */
+  noteEnd(a: Attempt, end: SessionEnd): void {
+    if (a === this.main && a.state === 'Established' && this.end.kind === 'connection') this.end = end;
+  }
+
   // ===== state changes =====
 
   private stateChanged(a: Attempt, from: BgpState, to: BgpState): void {
@@ -283,7 +294,7 @@ export class SessionCore {
       this.counters.flaps++;
       this.establishedAt = undefined;
       this.log.info({ lastError: this.lastError }, 'BGP session down');
-      this.hooks.down();
+      this.hooks.down(this.end);
     }
     if (to !== 'Idle') return;
     if (a === this.second) {
@@ -315,6 +326,7 @@ export class SessionCore {
     }
     this.backoff.reset();
     this.establishedAt = this.clock.now();
+    this.end = { kind: 'connection' };
     this.log.info(
       { holdTime: a.negotiated?.holdTime, local: a.socket?.localAddress, inbound: a.inbound },
       'BGP session established',

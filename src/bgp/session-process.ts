@@ -132,6 +132,7 @@ function processStop(s: SessionCore, e: Extract<SessionWideEvent, { type: 'stop'
     s.flushWaiters.push(() => s.post({ attempt: null, event: { ...e, flushed: true } }));
     return;
   }
+  s.noteEnd(s.main, { kind: 'stopped' });
   for (const a of [s.second, s.main]) {
     if (a) s.step(a, { type: 'ManualStop', notification: e.notification });
   }
@@ -142,6 +143,7 @@ function processAbort(s: SessionCore): void {
   s.running = false;
   s.idleHold.stop();
   s.releaseFlushWaiters();
+  s.noteEnd(s.main, { kind: 'stopped' });
   for (const a of [s.second, s.main]) {
     if (!a) continue;
     const sock = a.socket;
@@ -267,6 +269,7 @@ function processNotification(s: SessionCore, a: Attempt, m: NotificationMessage)
   const text = m.shutdownMessage ? `: "${m.shutdownMessage}"` : '';
   s.lastError = `peer sent NOTIFICATION ${describeNotification(m.code, m.subcode)}${text}`;
   s.log.warn({ code: m.code, subcode: m.subcode, text: m.shutdownMessage }, s.lastError);
+  s.noteEnd(a, { kind: 'notification', direction: 'received', code: m.code, subcode: m.subcode });
   const verErr = m.code === ErrorCode.OpenMessage && m.subcode === 1;
   s.step(a, { type: verErr ? 'NotifMsgVerErr' : 'NotifMsg' });
 }

@@ -17,6 +17,7 @@ import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { BgpState, NotificationSpec } from './fsm.js';
+import type { SessionEnd } from './graceful-restart.js';
 import type { CodecContext, UpdateMessage } from './message/index.js';
 import type { LocalOpenParams, Negotiated } from './negotiate.js';
 import { SessionCore } from './session-core.js';
@@ -31,8 +32,11 @@ export type { MessageKind, SessionCounters } from './session-counters.js';
 export interface SessionHooks {
   /** The session reached Established: replay Adj-RIB-Out, then End-of-RIB. */
   established(s: Session): void;
-  /** An Established session went down: forget the peer's routes and what we sent. */
-  down(s: Session): void;
+  /**
+   * An Established session went down: forget what we sent, and the peer's routes unless graceful
+   * restart keeps them (`end` says how it ended, RFC 4724 4.2 / RFC 8538 3).
+   */
+  down(s: Session, end: SessionEnd): void;
   /** An UPDATE arrived in Established (RFC 7606 notes in `u.errors`). */
   update(s: Session, u: UpdateMessage): void;
   /** RFC 2918: the peer asks for our routes again. */
@@ -75,7 +79,7 @@ export class Session {
       random: opts.random,
       hooks: {
         established: () => hooks.established(this),
-        down: () => hooks.down(this),
+        down: (end) => hooks.down(this, end),
         update: (u) => hooks.update(this, u),
         routeRefresh: (afi, safi) => hooks.routeRefresh(this, afi, safi),
         stateChange: (from, to) => hooks.stateChange?.(this, from, to),

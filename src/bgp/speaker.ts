@@ -6,28 +6,31 @@
  * File map: `fsm.ts` RFC 4271 8 state machine; `session.ts` one peer, its inputs queued as events
  * (`session-events.ts`) and processed one at a time (`session-process.ts`, `session-core.ts`), per
  * connection `attempt.ts` and `update-pump.ts` (with `negotiate.ts`, `collision.ts`, `timers.ts`,
- * `backoff.ts`, `transport.ts`); `adj-rib-out.ts`,
+ * `backoff.ts`, `transport.ts`); `speaker-peer.ts` one peer and its status row; `adj-rib-out.ts`,
  * `update-builder.ts` what we send; `adj-rib-in.ts`, `policy.ts` what we keep; `listener.ts`
- * incoming connections; `message/` the codecs.
+ * incoming connections; `message/` the codecs. Graceful restart: `graceful-restart.ts` the rules,
+ * `stale-routes.ts` helper mode per peer, `restart-sync.ts` the restarting side.
  *
  * Supported: RFC 4271 (BGP-4), RFC 4760 (IPv6 unicast via MP_REACH), RFC 6793 (4-octet AS),
  * RFC 2918 (route refresh: we re-send), RFC 4724 End-of-RIB after each initial dump, RFC 4486
  * (maximum prefixes Cease), RFC 9003 (shutdown communication), RFC 7606 (treat-as-withdraw),
- * RFC 6608 (FSM error subcodes). Not supported: graceful restart procedures, ADD-PATH, MD5.
+ * RFC 6608 (FSM error subcodes), RFC 4724 graceful restart (restarting speaker and helper) with
+ * RFC 8538 (N bit, Hard Reset). Not supported: ADD-PATH, long-lived graceful restart.
  */
-import { isIPv4 } from 'node:net';
 import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { formatAddress, formatPrefix, type Prefix, parseAddress } from '../net/prefix.js';
-import { AdjRibIn, type ReceivedRoute } from './adj-rib-in.js';
-import { AdjRibOut } from './adj-rib-out.js';
-import type { BgpState } from './fsm.js';
+import type { ReceivedRoute } from './adj-rib-in.js';
+import { type LocalGracefulRestart, restartNotification, type SessionEnd } from './graceful-restart.js';
 import { PeerListener } from './listener.js';
-import { endOfRib, truncateUtf8, type UpdateMessage } from './message/index.js';
+import { endOfRib, isEndOfRib, truncateUtf8, type UpdateMessage } from './message/index.js';
 import { Afi, CeaseSubcode, ErrorCode } from './message/types.js';
 import { hasFamily, IPV4_UNICAST, IPV6_UNICAST } from './negotiate.js';
-import { Session, type SessionCounters } from './session.js';
+import { originateParams, whyNotSendable } from './next-hops.js';
+import { type RestartFlags, type RestartStatus, RestartSync } from './restart-sync.js';
+import { Session } from './session.js';
+import { type BgpPeerStatus, Peer } from './speaker-peer.js';
 import { NetTransport, type TransportFactory } from './transport.js';
 import { buildUpdates, type OriginateParams } from './update-builder.js';
 
@@ -45,26 +48,16 @@ export interface BgpSpeakerOptions {
   /** First reconnect delay in ms (default 100) and jitter source (null = none), for tests. */
   backoffInitialMs?: number;
   random?: (() => number) | null;
+  /** bgp.gracefulRestart: advertise the capability (RFC 4724 3) to every peer not opted out. */
+  gracefulRestart?: { readonly restartTime: number };
+  /**
+   * The kernel routes of a previous podroute are still in place (this is a restart): OPENs carry
+   * the R and F bits until every peer re-sent its routes (RFC 4724 3, 4.1).
+   */
+  forwardingPreserved?: boolean;
 }
 
-/** One row of DESIGN.md's status JSON `bgp.peers`, plus extra fields. */
-export type BgpPeerStatus = {
-  address: string;
-  asn: number;
-  state: BgpState;
-  uptimeSeconds: number;
-  prefixesSent: number;
-  prefixesReceived: number;
-  lastError: string | null;
-  description?: string;
-  passive: boolean;
-  localAddress: string | null;
-  /** Negotiated hold time in seconds while Established, else null. */
-  holdTime: number | null;
-  prefixesAccepted: number;
-  families: string[];
-  counters: SessionCounters;
-};
+export type { BgpPeerGracefulRestart, BgpPeerStatus } from './speaker-peer.js';
 
 export type BgpStatus = {
   asn: number;
@@ -73,6 +66,8 @@ export type BgpStatus = {
   listenPort: number | null;
   /** Connections refused because their source is not a configured peer. */
   unknownConnections: number;
+  /** Present with bgp.gracefulRestart: the restarting side's wait for the peers' End-of-RIB. */
+  gracefulRestart?: RestartStatus;
 };
 
 /** One peer's kept routes and what ranks them (RFC 4271 9.1): its BGP Identifier, our session address. */
@@ -90,27 +85,6 @@ function canonicalAddress(addr: string): string {
   }
 }
 
-function familyName(afi: number, safi: number): string {
-  if (safi === 1 && afi === Afi.Ipv4) return 'ipv4-unicast';
-  if (safi === 1 && afi === Afi.Ipv6) return 'ipv6-unicast';
-  return `afi${afi}-safi${safi}`;
-}
-
-class Peer {
-  readonly ribOut = new AdjRibOut();
-  readonly ribIn: AdjRibIn;
-  session!: Session;
-  /** Families already logged as unsendable in this session, so the log says it once. */
-  readonly warned = new Set<string>();
-
-  constructor(
-    readonly config: BgpPeerConfig,
-    localAsn: number,
-  ) {
-    this.ribIn = new AdjRibIn(config.accept, localAsn);
-  }
-}
-
 export class BgpSpeaker {
   private readonly peers: Peer[] = [];
   private readonly byAddress = new Map<string, Peer>();
@@ -125,16 +99,30 @@ export class BgpSpeaker {
     state: BgpPeerStatus['state'],
     local?: string,
   ) => void)[] = [];
+  private readonly restartSync: RestartSync | undefined;
 
   constructor(private readonly opts: BgpSpeakerOptions) {
     this.transport = opts.transport ?? new NetTransport();
     this.log = opts.logger;
     const families = [IPV4_UNICAST, IPV6_UNICAST];
+    const gr = opts.gracefulRestart;
+    const preserved = opts.forwardingPreserved === true;
+    // What every OPEN offers; RestartSync clears R and sets F in place once the restart is over.
+    const flags: RestartFlags | undefined = gr
+      ? { restartTime: gr.restartTime, restarting: preserved, forwardingPreserved: preserved }
+      : undefined;
     for (const cfg of opts.peers) {
-      const peer = new Peer(cfg, opts.asn);
+      const local: LocalGracefulRestart | undefined = cfg.gracefulRestart ? flags : undefined;
+      const peer = new Peer(cfg, opts.asn, opts.clock, opts.logger, local, () => this.receivedChanged(true));
       peer.session = new Session({
         peer: cfg,
-        local: { asn: opts.asn, routerId: opts.routerId, holdTime: cfg.holdTime, families },
+        local: {
+          asn: opts.asn,
+          routerId: opts.routerId,
+          holdTime: cfg.holdTime,
+          families,
+          ...(local ? { gracefulRestart: local } : {}),
+        },
         clock: opts.clock,
         logger: opts.logger,
         transport: this.transport,
@@ -142,12 +130,7 @@ export class BgpSpeaker {
         random: opts.random,
         hooks: {
           established: () => this.onEstablished(peer),
-          down: () => {
-            const had = peer.ribIn.size > 0;
-            peer.ribIn.clear();
-            peer.ribOut.clear();
-            if (had) this.receivedChanged(true);
-          },
+          down: (_s, end) => this.onDown(peer, end),
           update: (_s, u) => this.onUpdate(peer, u),
           routeRefresh: () => this.onRouteRefresh(peer),
           stateChange: (s, _from, to) => {
@@ -158,6 +141,20 @@ export class BgpSpeaker {
       this.peers.push(peer);
       this.byAddress.set(canonicalAddress(cfg.address), peer);
     }
+    if (flags) {
+      const awaited = this.peers.filter((p) => p.gracefulRestart).map((p) => p.config.address);
+      this.restartSync = new RestartSync(awaited, opts.clock, flags);
+    }
+  }
+
+  /**
+   * `fn` runs once when every peer with graceful restart sent End-of-RIB for each of its families,
+   * or the restart time passed (RFC 4724 4.1): what a previous process left and nobody re-sent can
+   * go. Without bgp.gracefulRestart it runs at once.
+   */
+  onRibSynced(fn: () => void): void {
+    if (this.restartSync) this.restartSync.onSynced(fn);
+    else fn();
   }
 
   /**
@@ -197,23 +194,26 @@ export class BgpSpeaker {
 
   /**
    * drain: withdraw everything we announced, then Cease / Administrative Shutdown with `message`
-   * (RFC 9003); otherwise close TCP without a NOTIFICATION (the peer keeps our routes under
-   * graceful restart, or drops them on its own). Resolves when all peers are down or after 2 s.
+   * (RFC 9003; as Hard Reset where the N bit was negotiated, RFC 8538 5.1). Otherwise the restart
+   * exit: close the graceful way (`restartNotification`: Cease / Administrative Reset with the N bit,
+   * else no NOTIFICATION), so the peers keep our routes (RFC 4724 4.2). Resolves when all peers are
+   * down or after 2 s.
    */
   async stop(mode: { drain: boolean; message?: string }): Promise<void> {
-    const notification = mode.drain
-      ? {
-          code: ErrorCode.Cease,
-          subcode: CeaseSubcode.AdministrativeShutdown,
-          ...(mode.message ? { shutdownMessage: truncateUtf8(mode.message) } : {}),
-        }
-      : null;
+    const drain = {
+      code: ErrorCode.Cease,
+      subcode: CeaseSubcode.AdministrativeShutdown,
+      ...(mode.message ? { shutdownMessage: truncateUtf8(mode.message) } : {}),
+    };
+    this.restartSync?.cancel();
     const stops = this.peers.map((peer) => {
+      peer.stale.cancel();
       if (mode.drain && peer.session.state === 'Established') {
         const withdraw = peer.ribOut.withdrawAll();
         if (withdraw.length > 0) peer.session.sendUpdates(buildUpdates(this.originate(peer), [], withdraw));
       }
-      return peer.session.stop(notification);
+      const gr = peer.session.negotiated?.gracefulRestart;
+      return peer.session.stop(mode.drain ? drain : restartNotification(gr, mode.message));
     });
     let timer: { cancel(): void } | undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -232,9 +232,10 @@ export class BgpSpeaker {
   status(): BgpStatus {
     return {
       asn: this.opts.asn,
-      peers: this.peers.map((p) => this.peerStatus(p)),
+      peers: this.peers.map((p) => p.status()),
       listenPort: this.listener?.port ?? null,
       unknownConnections: this.listener?.unknownConnections ?? 0,
+      ...(this.restartSync ? { gracefulRestart: this.restartSync.status() } : {}),
     };
   }
 
@@ -252,15 +253,19 @@ export class BgpSpeaker {
     this.receivedListeners.push(fn);
   }
 
-  /** Per Established peer, what route selection needs: the session's facts and the kept routes. */
+  /**
+   * Per peer with kept routes, what route selection needs: the session's facts and the routes. A
+   * peer restarting under graceful restart is here too, with its stale routes (RFC 4724 4.2: they
+   * keep forwarding until swept).
+   */
   learnedPeers(): LearnedPeerRoutes[] {
     return this.peers.flatMap((p) => {
-      const n = p.session.negotiated;
-      if (!n || p.ribIn.size === 0) return [];
+      const f = p.facts;
+      if (!f || p.ribIn.size === 0) return [];
       const { address, install } = p.config;
-      const [asn, localAddress] = [n.peerAsn, p.session.localAddress];
-      const ibgp = asn === this.opts.asn;
-      return [{ address, asn, ibgp, routerId: n.peerId, localAddress, install, routes: p.ribIn.routes() }];
+      const ibgp = f.peerAsn === this.opts.asn;
+      const { peerAsn: asn, peerId: routerId, localAddress } = f;
+      return [{ address, asn, ibgp, routerId, localAddress, install, routes: p.ribIn.routes() }];
     });
   }
 
@@ -292,55 +297,11 @@ export class BgpSpeaker {
     for (const fn of this.receivedListeners) fn(peerDown);
   }
 
-  private peerStatus(p: Peer): BgpPeerStatus {
-    const s = p.session;
-    const n = s.negotiated;
-    return {
-      address: p.config.address,
-      asn: p.config.asn,
-      state: s.state,
-      uptimeSeconds: s.uptimeSeconds(),
-      prefixesSent: p.ribOut.size,
-      prefixesReceived: p.ribIn.received,
-      lastError: s.lastError,
-      ...(p.config.description !== undefined ? { description: p.config.description } : {}),
-      passive: p.config.passive,
-      localAddress: s.localAddress ?? p.config.localAddress ?? null,
-      holdTime: n ? n.holdTime : null,
-      prefixesAccepted: p.ribIn.size,
-      families: n ? n.families.map((f) => familyName(f.afi, f.safi)) : [],
-      counters: s.counters,
-    };
-  }
-
   // ===== outbound =====
 
-  /** Next hops for this session (RFC 4271 5.1.3: our address on the session; RFC 2545 for IPv6). */
+  /** Next hops for this session (`next-hops.ts`). */
   private originate(peer: Peer): OriginateParams {
-    const local = peer.session.localAddress ?? '';
-    const cfg = peer.config;
-    let nextHop4: string | undefined;
-    let nextHop6: string | undefined;
-    let linkLocal6: string | undefined;
-    if (isIPv4(local)) {
-      nextHop4 = local;
-      nextHop6 = cfg.ipv6NextHop;
-    } else if (local) {
-      if (local.toLowerCase().startsWith('fe80:')) {
-        // A link-local session address is only the second next hop; the global one must be configured.
-        linkLocal6 = local;
-        nextHop6 = cfg.ipv6NextHop;
-      } else {
-        nextHop6 = local;
-      }
-    }
-    return {
-      localAsn: this.opts.asn,
-      peerAsn: cfg.asn,
-      ...(nextHop4 ? { nextHop4 } : {}),
-      ...(nextHop6 ? { nextHop6 } : {}),
-      ...(linkLocal6 && nextHop6 ? { linkLocal6 } : {}),
-    };
+    return originateParams(this.opts.asn, peer.config, peer.session.localAddress);
   }
 
   /** Which prefixes this session can carry; says once per session why the others are held back. */
@@ -353,24 +314,16 @@ export class BgpSpeaker {
       if (!ok && !peer.warned.has(`v${p.family}`)) {
         peer.warned.add(`v${p.family}`);
         this.log.warn(
-          { peer: peer.config.address, prefix: formatPrefix(p), reason: this.whyNot(peer, p.family, o) },
+          {
+            peer: peer.config.address,
+            prefix: formatPrefix(p),
+            reason: whyNotSendable(families, p.family, peer.session.localAddress, o),
+          },
           `not announcing IPv${p.family} prefixes to ${peer.config.address}`,
         );
       }
       return ok;
     };
-  }
-
-  private whyNot(peer: Peer, family: 4 | 6, o: OriginateParams): string {
-    const families = peer.session.negotiated?.families ?? [];
-    if (!hasFamily(families, family === 4 ? IPV4_UNICAST : IPV6_UNICAST)) {
-      return `the peer did not negotiate the IPv${family} unicast family`;
-    }
-    if (family === 4)
-      return `the session is IPv6 (local ${peer.session.localAddress}) so there is no IPv4 next hop`;
-    return o.nextHop6 === undefined
-      ? `the session is IPv4 and no ipv6NextHop is configured for this peer`
-      : 'unknown';
   }
 
   private reconcile(peer: Peer): UpdateMessage[] {
@@ -387,17 +340,34 @@ export class BgpSpeaker {
     return updates;
   }
 
-  /** A new session: the peer has nothing from us; replay the whole set, then End-of-RIB per family. */
+  /**
+   * A new session: the peer has nothing from us; replay the whole set, then End-of-RIB per family.
+   * Its routes from before are gone, unless graceful restart kept them stale (`stale-routes.ts`).
+   */
   private onEstablished(peer: Peer): void {
     peer.ribOut.clear();
-    if (peer.ribIn.size > 0) {
-      peer.ribIn.clear();
-      this.receivedChanged(true);
+    const n = peer.session.negotiated;
+    const families = n?.families ?? [];
+    const had = peer.ribIn.size;
+    peer.stale.established(n?.gracefulRestart, families);
+    if (n) {
+      const { peerAsn, peerId, gracefulRestart } = n;
+      peer.facts = { peerAsn, peerId, localAddress: peer.session.localAddress, gracefulRestart };
     }
+    if (had !== peer.ribIn.size) this.receivedChanged(true);
+    this.restartSync?.established(peer.config.address, families, n?.gracefulRestart !== undefined);
     peer.warned.clear();
     this.reconcile(peer);
-    const families = peer.session.negotiated?.families ?? [];
     peer.session.sendUpdates(families.map((f) => endOfRib(f.afi, f.safi)));
+  }
+
+  /** The Established session ended: graceful restart may keep the peer's routes (helper mode). */
+  private onDown(peer: Peer, end: SessionEnd): void {
+    const had = peer.ribIn.size > 0;
+    peer.ribOut.clear();
+    const kept = peer.stale.sessionDown(peer.facts?.gracefulRestart, end);
+    if (!kept) peer.facts = undefined;
+    if (had && !kept) this.receivedChanged(true);
   }
 
   /** RFC 2918 4: the peer asks again; re-send our Adj-RIB-Out. */
@@ -409,6 +379,13 @@ export class BgpSpeaker {
   // ===== inbound =====
 
   private onUpdate(peer: Peer, u: UpdateMessage): void {
+    const eor = isEndOfRib(u);
+    if (eor) {
+      // RFC 4724 4.2: what is still stale in this family was not re-sent; 4.1: one peer less to wait for.
+      if (peer.stale.endOfRib(eor.afi) > 0) this.receivedChanged(true);
+      this.restartSync?.endOfRib(peer.config.address, eor.afi);
+      return;
+    }
     const applied = peer.ribIn.apply(u);
     if (applied.announced + applied.withdrawn > 0) this.receivedChanged(false);
     const max = peer.config.maxPrefixes;

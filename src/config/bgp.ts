@@ -72,6 +72,8 @@ const peerFields = z.strictObject({
   export: prefixListSchema.optional(),
   /** Which received prefixes are kept (together with `accept`). */
   import: prefixListSchema.optional(),
+  /** false: no graceful restart with this peer even when bgp.gracefulRestart is set. */
+  gracefulRestart: z.boolean({ error: 'is not true or false' }).default(true),
   /** BFD watches the path to this peer; a BFD failure takes the session down at once (RFC 5882). */
   bfd: bfdSchema.optional(),
 });
@@ -115,11 +117,25 @@ export const bgpPeerSchema = peerFields.transform((peer, ctx) => {
   };
 });
 
+/**
+ * Graceful restart (RFC 4724): `true` takes the defaults, `false` is the same as leaving it out; the
+ * restart time (seconds, the 12-bit field of RFC 4724 3) is how long peers keep this node's routes
+ * while podroute restarts.
+ */
+const gracefulRestartSchema = z
+  .union(
+    [z.boolean(), z.strictObject({ restartTime: intRange(1, 4095, 'a number of seconds').default(120) })],
+    { error: 'is not true, false or { restartTime: 1..4095 }' },
+  )
+  .transform((v) => (v === true ? { restartTime: 120 } : v === false ? undefined : v));
+
 export const bgpSchema = z.strictObject({
   asn,
   /** Port to listen on for passive peers; default 179. 0 disables listening. */
   listenPort: intRange(0, 65535, 'a TCP port').default(179),
   peers: z.array(bgpPeerSchema).default([]),
+  /** Optional: SIGTERM then means restart (sessions close the graceful way, routes stay). */
+  gracefulRestart: gracefulRestartSchema.optional(),
 });
 
 export type BgpPeerConfig = z.infer<typeof bgpPeerSchema>;
