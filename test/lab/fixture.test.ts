@@ -274,11 +274,15 @@ t.test(
         what: 'BIRD route',
       });
       t.equal(route.gateway, '198.18.0.3');
-      t.match(
-        await bird.birdc('show route'),
-        /198\.19\.1\.0\/24/,
-        'BIRD learned the FRR peer route via the leaf',
+      // The leaf passes the FRR peer's route on to BIRD after its own kernel has it: wait for it.
+      const birdRoutes = await waitFor(
+        async () => {
+          const out = await bird.birdc('show route');
+          return /198\.19\.1\.0\/24/.test(out) ? out : undefined;
+        },
+        { timeoutMs: 15_000, what: 'FRR peer route in BIRD' },
       );
+      t.match(birdRoutes, /198\.19\.1\.0\/24/, 'BIRD learned the FRR peer route via the leaf');
     });
 
     await t.test('GoBGP ↔ FRR', async (t) => {
