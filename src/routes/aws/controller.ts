@@ -165,7 +165,11 @@ export class AwsRouteController {
     this.errors = [];
     let ok = false;
     try {
-      const leader = await this.opts.leadership.acquire();
+      // Unable to tell (store unreachable): act as a follower until it answers again.
+      const leader = await this.opts.leadership.acquire().catch((e: Error) => {
+        this.statusView = { ...this.statusView, leader: false };
+        throw new Error(`leadership: ${e.message}`);
+      });
       if (!leader) {
         this.statusView = {
           ...this.statusView,
