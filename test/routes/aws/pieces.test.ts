@@ -8,6 +8,7 @@ import { ManualClock } from '../../../src/lib/clock.js';
 import { parsePrefix } from '../../../src/net/prefix.js';
 import { diffTable } from '../../../src/routes/aws/apply.js';
 import { retryableCode, withBackoff } from '../../../src/routes/aws/backoff.js';
+import { formatAwsStatus } from '../../../src/routes/aws/format.js';
 import { EMPTY_RECORD, parseRecord } from '../../../src/routes/aws/leader.js';
 import type { Plan } from '../../../src/routes/aws/plan-types.js';
 import { type AwsRoutesStatus, awsMetricSamples } from '../../../src/routes/aws/status.js';
@@ -148,4 +149,44 @@ t.test('metric samples', async (t) => {
       ['podroute_aws_api_errors_total', 4, 'RequestLimitExceeded'],
     ],
   );
+});
+
+t.test('status for people', async (t) => {
+  const s: AwsRoutesStatus = {
+    leader: true,
+    holder: null,
+    leadership: 'etcd',
+    plan: {
+      routesUsed: 2,
+      budget: 3,
+      configuredBudget: 50,
+      routeLimitCap: 4,
+      forwarders: [{ node: 'a', group: 'z1/s1', for: ['b', 'c'] }],
+      unplanned: [],
+    },
+    routeTables: [],
+    unmatchedNodes: [{ node: 'x', reason: 'no EC2 instance has address 198.18.9.9' }],
+    conflicts: [],
+    lastApply: {
+      at: '2026-12-01T10:00:00.000Z',
+      ok: true,
+      durationMs: 12,
+      mutatingCalls: 0,
+      readCalls: 3,
+      retries: 1,
+      errors: [],
+    },
+    apiErrors: { RequestLimitExceeded: 1 },
+  };
+  t.same(formatAwsStatus(s), [
+    'AWS VPC routes  leader (etcd)  routes 2/3 (limit learnt: 4)',
+    'Forwarder  Group  For',
+    'a          z1/s1  b, c',
+    'Not an EC2 instance: x (no EC2 instance has address 198.18.9.9)',
+    'Last pass 2026-12-01T10:00:00.000Z  ok  12 ms  0 changes, 3 reads, 1 retries',
+    'EC2 errors: RequestLimitExceeded 1',
+  ]);
+  t.same(formatAwsStatus({ ...s, leader: false, holder: 'node-b', lastApply: null, apiErrors: {} }), [
+    'AWS VPC routes  follower (etcd); leader: node-b',
+  ]);
 });
