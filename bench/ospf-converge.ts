@@ -1,5 +1,5 @@
 /**
- * OSPF convergence benchmark (the OSPF issue): podroute and BIRD each announce the same prefix over
+ * OSPF convergence benchmark: podroute and BIRD each announce the same prefix over
  * OSPF to one FRR ospfd leaf, point-to-point, normal area, Hello 1 s / Dead 4 s on both ends.
  * Per run:
  *

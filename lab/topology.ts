@@ -87,7 +87,7 @@ const clabSchema = z.looseObject({
   }),
 });
 
-/** The only address space a lab may configure (DESIGN.md "Addressing in labs and tests"). */
+/** The only address space a lab may configure (lab/README.md: test ranges, inside lab namespaces). */
 const LAB_SPACE = [parsePrefix('198.18.0.0/15'), parsePrefix('2001:db8::/32')];
 
 function inLabSpace(token: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * Adj-RIB-Out (RFC 4271 3.2) of one peer: the prefixes the peer currently has from us. The speaker
  * reconciles it against the desired set: a change sends only the difference, a new session starts
- * from empty so the whole set is replayed (notes/bgp.md: desired-state reconciliation).
+ * from empty so the whole set is replayed (desired-state reconciliation, docs/architecture.md).
  */
 import { formatPrefix, type Prefix } from '../net/prefix.js';
 

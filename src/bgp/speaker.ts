@@ -74,7 +74,7 @@ export type BgpStatus = {
 export type LearnedPeerRoutes = Readonly<{ address: string; asn: number; ibgp: boolean; routerId: string }> &
   Readonly<{ localAddress: string | undefined; install: boolean; routes: ReceivedRoute[] }>;
 
-/** Drain / stop waits at most this long for the peers (DESIGN.md: exit within 5 s). */
+/** Drain / stop waits at most this long for the peers (the daemon exits within 5 s of SIGTERM). */
 const STOP_TIMEOUT_MS = 2000;
 
 function canonicalAddress(addr: string): string {

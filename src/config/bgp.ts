@@ -1,4 +1,4 @@
-/** The `bgp:` section (DESIGN.md contract). */
+/** The `bgp:` section (reference: docs/configuration.md). */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { prefixListSchema } from './bgp-policy.js';

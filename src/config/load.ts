@@ -83,13 +83,13 @@ export function loadConfig(file: string): Config {
   return parseConfig(text, file);
 }
 
-/** DESIGN.md defaults: name from $NODE_NAME, else the hostname. */
+/** The default node name (docs/configuration.md): $NODE_NAME, else the hostname. */
 export function nodeName(config: Config): string {
   return config.node.name ?? process.env.NODE_NAME ?? hostname();
 }
 
 /**
- * DESIGN.md default router id: the lowest IPv4 address of an uplink interface (non-loopback here,
+ * The default router id: the lowest IPv4 address of an uplink interface (non-loopback here,
  * as the daemon does not know which interface is the uplink before it has a session).
  */
 export function routerId(config: Config): string | undefined {

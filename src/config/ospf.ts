@@ -1,4 +1,4 @@
-/** The `ospf:` section (DESIGN.md contract; RFC 2328 C.3 interface parameters). */
+/** The `ospf:` section (docs/configuration.md; RFC 2328 C.3 interface parameters). */
 import { z } from 'zod';
 import { areaId, intRange } from './rules.js';
 
@@ -37,7 +37,7 @@ export const ospfInterfaceSchema = z
     deadInterval: intRange(1, 0x7fffffff, 'a number of seconds').default(40),
     retransmitInterval: intRange(1, 3600, 'a number of seconds').default(5),
     transmitDelay: intRange(1, 3600, 'a number of seconds').default(1),
-    /** Default 0: a node never becomes DR/BDR on a shared segment (notes/ospf.md 4). */
+    /** Default 0: the node never becomes DR/BDR on a shared segment, straight to DROther (RFC 2328 9.3). */
     priority: intRange(0, 255, 'a router priority').default(0),
     /** RFC 2328 10.6: skip the DD MTU check (FRR `ip ospf mtu-ignore`). */
     mtuIgnore: z.boolean({ error: 'is not true or false' }).default(false),

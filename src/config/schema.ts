@@ -1,5 +1,5 @@
 /**
- * The whole configuration file (DESIGN.md "Configuration"). Each protocol section lives in its own
+ * The whole configuration file (reference: docs/configuration.md). Each protocol section lives in its own
  * file; this one joins them. Unknown keys are refused everywhere (strict objects) so a typo is an
  * error at start, not a silently ignored setting.
  */

@@ -5,7 +5,7 @@
  * queue (ordered by expiry, since the quiet period is one constant) before rejoining their ring.
  *
  * Never handed out: each network range's first and last address, the gateway, `reserved`
- * (NetworkSpec.reserved). Romana reused a freed IP at once (notes/romana.md 1); stale ARP,
+ * (NetworkSpec.reserved). Romana (the IPAM podroute replaces) reused a freed IP at once; stale ARP,
  * conntrack and DNS entries then point at the wrong pod.
  */
 import { bigMax, bigMin } from '../net/aggregate.js';

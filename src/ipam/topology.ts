@@ -2,7 +2,7 @@
  * The topology: pod networks and the tree of groups nodes are placed in.
  *
  * Romana carved each parent range into equal power-of-two slices by list position, so adding a
- * fifth group renumbered every group (notes/romana.md 1). Here a group's range is never derived
+ * fifth group renumbered every group (4 slices became 8). Here a group's range is never derived
  * from list order: a group either names its ranges (`cidrs`) or draws blocks from its nearest
  * explicit ancestor's free space (the networks at the top), and where blocks lie is decided by the
  * claims in the store. Adding a group or a network therefore moves no existing block.

@@ -14,7 +14,7 @@ export interface Logger {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** The daemon's logger: JSON lines on stdout (DESIGN.md: `podroute run` logs JSON lines). */
+/** The daemon's logger: JSON lines on stdout, as `podroute run` promises (docs/cli.md). */
 export function createLogger(level: LogLevel = 'info'): Logger {
   return pino({
     level,

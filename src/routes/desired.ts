@@ -6,7 +6,7 @@
  *   here instead of following the default route back to the fabric (a loop until TTL expiry).
  * - layer2 mode: each other node's blocks are routed via that node's address, but only for nodes
  *   whose address lies in one of our connected prefixes (same link: no router in between). Romana's
- *   layer 2 mode did the same test with `RouteGet` and skipped multi-hop peers (romana.md §4).
+ *   layer 2 mode did the same test with `RouteGet` and skipped multi-hop peers.
  *   A node with two addresses on our links (dual ToR / two NICs) gets one ECMP route per block
  *   (romana#179). No proxy ARP is involved: the next hop is the peer node itself.
  * - Routes learned from BGP peers (chosen in learned.ts) join the set as they are.

@@ -1,5 +1,5 @@
 /**
- * Kernel route programming (DESIGN.md `src/routes/`).
+ * Kernel route programming (docs/architecture.md; settings: docs/configuration.md "routes").
  *
  *   manager.ts    RoutesManager: inputs from the daemon, reconcile loop, resync timer, status
  *   desired.ts    pure: announced prefixes -> blackholes; layer2: on-link peers' blocks -> routes (ECMP)

@@ -1,6 +1,6 @@
 /**
  * RTA_MULTIPATH codec. netlink 0.3.0 passes the attribute as an opaque Buffer both ways
- * (node-platform.md §3), so the array of `struct rtnexthop` is built and parsed here.
+ * (it does not parse it), so the array of `struct rtnexthop` is built and parsed here.
  *
  * Layout (include/uapi/linux/rtnetlink.h, host byte order, each entry padded to 4 bytes):
  *

@@ -1,7 +1,7 @@
 /**
  * A thin typed adapter over the `netlink` package (0.3.0, rtnetlink). Converts between podroute's
  * route model (route.ts) and rtmsg + attributes, and turns the package's untyped
- * `Error("Request rejected: EEXIST")` (it sets no `.code`, node-platform.md §3) into typed errors.
+ * `Error("Request rejected: EEXIST")` (netlink 0.3.0 sets no `.code`) into typed errors.
  *
  * Policy rules (rule.ts) go through the same socket: fib_rule_hdr + FRA_* attributes.
  *

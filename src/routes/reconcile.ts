@@ -2,7 +2,7 @@
  * The diff between the routes we want and the routes of ours the kernel holds. Pure: the programmer
  * (manager.ts) applies it. Reconciling by diff, never by flush and rebuild, keeps every unchanged
  * route in place, so a resync or a restart causes no forwarding gap (Romana flushed its table on
- * every IPAM change, romana.md §4).
+ * every IPAM change).
  */
 import { compareRoute, type KernelRoute, type Route, routeKey, sameForwarding } from './route.js';
 

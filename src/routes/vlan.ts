@@ -3,7 +3,7 @@
  * own gateway (the router or firewall between VLANs). Pod networks are bound to a VLAN; traffic from
  * them must reach other VLANs through their VLAN's gateway and never be routed straight across the
  * node, which would bypass the gateway's policy. Romana documented this ("forwarded instead to the
- * gateway device") but never implemented it (romana.md §6, §9: `ip rule from <net> lookup <table>`).
+ * gateway device") but never implemented it; here it is `ip rule from <net> lookup <table>`.
  *
  * Per VLAN, with table T and preference P:
  *   ip rule:  P  from <each pod network of the VLAN> lookup T

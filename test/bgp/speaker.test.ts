@@ -308,7 +308,7 @@ t.test('listen errors are reported clearly', async (t) => {
   await t.rejects(r.speaker.start(), /BGP cannot listen on \[::\]:179: EADDRINUSE \(another BGP daemon/);
 });
 
-t.test('status has the DESIGN.md names', async (t) => {
+t.test('status has the documented names (docs/status.md)', async (t) => {
   const r = rig({ description: 'leaf1' });
   await up(r);
   r.clock.advance(12_000);

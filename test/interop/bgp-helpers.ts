@@ -61,8 +61,8 @@ export async function waitEstablished(node: PodrouteNode, peers: readonly string
 }
 
 /**
- * SIGTERM the daemon and time how long the leaf keeps `dst`. DESIGN.md: withdraw first, then exit 0
- * within 5 s; the issue: the route leaves the leaf's table within a second.
+ * SIGTERM the daemon and time how long the leaf keeps `dst`. The daemon withdraws first, then exits 0
+ * within 5 s (docs/cli.md); the route must leave the leaf's table within a second.
  */
 export async function sigtermWithdraws(
   t: Test,

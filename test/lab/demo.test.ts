@@ -1,7 +1,7 @@
 /**
  * The demo topology end to end with the real daemon: the lab runner builds containerlab/demo.clab.yml
  * (FRR leaf AS 65000, podroute node AS 65001), the leaf installs the node's 198.19.1.0/24 in its kernel,
- * `status()` reports the session, and SIGTERM makes the daemon withdraw and exit 0 (DESIGN.md contract),
+ * `status()` reports the session, and SIGTERM makes the daemon withdraw and exit 0 (docs/cli.md),
  * after which the leaf no longer has the route.
  */
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { lsaChecksum, lsaChecksumValid, packetChecksum } from '../../src/ospf/checksum.js';
 
-// Vectors: /work/shared/notes/ospf.md section 2 (gopacket layers/ospf_test.go, recomputed).
+// Vectors: gopacket layers/ospf_test.go, checksums recomputed independently.
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 t.test('LSA Fletcher checksum vectors', async (t) => {

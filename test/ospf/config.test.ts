@@ -7,7 +7,7 @@ const issues = (v: unknown) => {
   return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 };
 
-t.test('defaults follow RFC 2328 C.3 and notes/ospf.md', async (t) => {
+t.test('defaults follow RFC 2328 C.3 and docs/configuration.md', async (t) => {
   const c = ospfSchema.parse({ interfaces: [{ name: 'eth1' }] });
   t.same(c.interfaces[0], {
     name: 'eth1',

@@ -16,7 +16,7 @@ function reasonOf(fn: () => unknown): string {
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-// Golden vectors. gopacket layers/ospf_test.go (via notes/ospf.md) and holo-ospf
+// Golden vectors. gopacket layers/ospf_test.go and holo-ospf
 // tests/packet/ospfv2.rs (HELLO1_MD5, HELLO1_HMAC_SHA256, DBDESC1, LSREQUEST1, LSUPDATE1, LSACK1).
 const GOPACKET_HELLO =
   '0201 002c c0a8aa08 00000001 273b 0000 0000000000000000 ffffff00 000a 02 01 00000028 c0a8aa08 00000000';

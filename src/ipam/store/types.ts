@@ -1,6 +1,6 @@
 /**
  * The block store contract. Romana kept all IPAM state in one etcd blob behind a global lock, so
- * every agent and CNI call parsed and rewrote everything (notes/romana.md 2). Here the unit of
+ * every agent and CNI call parsed and rewrote everything. Here the unit of
  * truth is one block claim, created and removed by compare-and-swap on that block alone; two
  * nodes contend only when they want the same block.
  */
