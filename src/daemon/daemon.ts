@@ -190,7 +190,7 @@ export class Daemon {
     return doc;
   }
 
-  /** DESIGN.md: withdraw everything, tell peers why, exit within 5 s. Safe to call twice. */
+  /** Withdraw everything, tell the peers why, done within 5 s (docs/cli.md). Safe to call twice. */
   stop(reason = 'podroute is shutting down'): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
