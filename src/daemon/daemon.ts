@@ -15,6 +15,7 @@ import { ApiServer } from '../api/server.js';
 import type { StatusJson } from '../api/status.js';
 import type { BfdManager } from '../bfd/index.js';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
+import { nodeSource } from '../config/node.js';
 import { defaultRoutesConfig } from '../config/routes.js';
 import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
@@ -24,6 +25,7 @@ import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } f
 import type { RoutesManager } from '../routes/manager.js';
 import type { BfdWiring } from './bfd-wiring.js';
 import type { LearnedFeed } from './learned-feed.js';
+import { checkKubernetesConfig, type KubeNode, startKubeNode } from './kubernetes.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
 export interface DaemonOptions {
@@ -34,7 +36,8 @@ export interface DaemonOptions {
 
 export class Daemon {
   readonly node: string;
-  readonly routerId: string;
+  /** Set in the constructor, or in `start` from the Node object (node.source: kubernetes). */
+  routerId: string;
   private readonly logger: Logger;
   private readonly api: ApiServer;
   private bgp: BgpAdvertiser | undefined;
@@ -48,16 +51,18 @@ export class Daemon {
   private desired: Prefix[] = [];
   private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
+  private kube: KubeNode | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
     const { config, logger } = opts;
     this.logger = logger;
     this.node = nodeName(config);
+    checkKubernetesConfig(config);
     const rid = defaultRouterId(config);
-    if (!rid) {
+    if (!rid && nodeSource(config.node) !== 'kubernetes') {
       throw new Error('node.routerId: not set and no IPv4 address found on any interface to default to');
     }
-    this.routerId = rid;
+    this.routerId = rid ?? '';
     this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
     this.api.route('GET /status', async () => this.status());
   }
@@ -69,7 +74,29 @@ export class Daemon {
   async start(): Promise<void> {
     const { config, clock } = this.opts;
     await this.api.listen();
-    if (config.ipam) {
+    if (config.api.metrics) {
+      // First, so the liveness probe answers while the Node object is still being read.
+      const [{ createMetricsRegistry, startMetricsServer }, { Readiness }] = await Promise.all([
+        import('./metrics.js'),
+        import('./readiness.js'),
+      ]);
+      const readiness = new Readiness({ status: () => this.status(), holdsBlock: () => this.holdsBlock() });
+      this.metrics = await startMetricsServer(
+        config.api.metrics,
+        createMetricsRegistry(() => this.status()),
+        () => readiness.check(),
+      );
+    }
+    this.kube = await startKubeNode({ config, name: this.node, clock, logger: this.logger });
+    if (this.kube) {
+      const rid = config.node.routerId ?? this.kube.identity.routerId ?? this.routerId;
+      if (!rid)
+        throw new Error(`node.routerId: not set, and Node ${this.node} has no IPv4 InternalIP to default to`);
+      this.routerId = rid;
+      // ipam.mode kubernetes: spec.podCIDRs changes reach the announcements.
+      this.kube.watcher.onChange(() => this.reconcile());
+    }
+    if (config.ipam && config.ipam.mode === 'podroute') {
       const [{ Ipam }, { openStore }, { registerIpamApi }] = await Promise.all([
         import('../ipam/ipam.js'),
         import('../ipam/store/open.js'),
@@ -78,10 +105,14 @@ export class Daemon {
       this.store = await openStore(config.ipam, this.logger.child({ component: 'store' }));
       // The node record carries this node's link addresses: other nodes in layer 2 mode route
       // our blocks via them.
-      const addresses = nodeAddresses(config.routes?.interfaces);
+      const kube = this.kube;
+      const addresses =
+        kube && !config.routes?.interfaces
+          ? [...kube.identity.addresses]
+          : nodeAddresses(config.routes?.interfaces);
       this.ipam = await Ipam.open({
         config: config.ipam,
-        node: { name: this.node, labels: config.node.labels, addresses },
+        node: { name: this.node, labels: kube?.labels() ?? config.node.labels, addresses },
         store: this.store,
         clock,
         logger: this.logger.child({ component: 'ipam' }),
@@ -89,6 +120,9 @@ export class Daemon {
       this.logger.info({ addresses }, 'registered node addresses');
       this.ipam.onChange(() => this.reconcile());
       registerIpamApi(this.api, this.ipam);
+      const ipam = this.ipam;
+      // New labels place the node's next blocks; held ones are never renumbered.
+      kube?.watcher.onChange(() => void ipam.relabel(kube.labels()));
     }
     if (config.bgp) {
       this.bgp = await createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
@@ -151,14 +185,6 @@ export class Daemon {
       // the node records with the claims; its changes reach reconcile through ipam.onChange.
       this.untrackNodes = await this.ipam.cluster.trackNodes();
     }
-
-    if (config.api.metrics) {
-      const { createMetricsRegistry, startMetricsServer } = await import('./metrics.js');
-      this.metrics = await startMetricsServer(
-        config.api.metrics,
-        createMetricsRegistry(() => this.status()),
-      );
-    }
     this.logger.info(
       { node: this.node, routerId: this.routerId, announced: this.desired.map(formatPrefix) },
       'podroute started',
@@ -168,13 +194,39 @@ export class Daemon {
   /** Recomputes the desired prefix set and hands it to every speaker when it changed. */
   reconcile(): void {
     const ipam = this.ipam?.cluster.routing();
-    const next = [...this.opts.config.announce.map((p) => parsePrefix(p)), ...(ipam?.aggregate ?? [])];
+    const next = [
+      ...this.opts.config.announce.map((p) => parsePrefix(p)),
+      ...(ipam?.aggregate ?? []),
+      ...this.kubePodCidrs(),
+    ];
     next.sort(comparePrefix);
     const unique = next.filter((p, i) => i === 0 || !prefixEquals(p, next[i - 1]!));
     this.desired = unique;
     this.bgp?.setDesired(unique);
     this.ospf?.setDesired(unique);
     this.routes?.update({ announced: unique, peers: ipam?.peers ?? [] });
+  }
+
+  /** ipam.mode kubernetes: the Node's spec.podCIDRs (announced instead of own blocks). */
+  private kubePodCidrs(): Prefix[] {
+    if (this.opts.config.ipam?.mode !== 'kubernetes' || !this.kube) return [];
+    const out: Prefix[] = [];
+    for (const c of this.kube.identity.podCIDRs) {
+      try {
+        out.push(parsePrefix(c));
+      } catch {
+        this.logger.warn({ podCIDR: c }, 'Node spec.podCIDRs entry is not a prefix; not announced');
+      }
+    }
+    return out;
+  }
+
+  /** For readiness: undefined without IPAM; else whether this node has a block (or pod CIDR). */
+  private holdsBlock(): boolean | undefined {
+    const ipam = this.opts.config.ipam;
+    if (!ipam) return undefined;
+    if (ipam.mode === 'kubernetes') return this.kubePodCidrs().length > 0;
+    return (this.ipam?.announcement().length ?? 0) > 0;
   }
 
   status(): StatusJson {
@@ -194,8 +246,9 @@ export class Daemon {
   stop(reason = 'podroute is shutting down'): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info({ reason }, 'stopping: withdrawing announcements');
-      // layer 2 peers stay as they are from here on.
+      // layer 2 peers stay as they are from here on, and so does the node's identity.
       const untracked = this.untrackNodes?.();
+      this.kube?.watcher.stop();
       this.bfd?.wiring.detach();
       await Promise.allSettled([
         this.bgp?.stop({ drain: true, message: reason }),

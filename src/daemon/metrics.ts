@@ -175,8 +175,16 @@ export function createMetricsRegistry(getStatus: () => StatusJson): Registry {
   return registry;
 }
 
-/** Serves /metrics and /healthz; `listen` is host:port from the config. */
-export async function startMetricsServer(listen: string, registry: Registry): Promise<Server> {
+/**
+ * Serves /metrics, /healthz (liveness: the event loop answers) and, given `ready`, /readyz
+ * (readiness, src/daemon/readiness.ts: 200, or 503 listing what is missing); `listen` is
+ * host:port from the config.
+ */
+export async function startMetricsServer(
+  listen: string,
+  registry: Registry,
+  ready?: () => { ready: boolean; waiting: readonly string[] },
+): Promise<Server> {
   const sep = listen.lastIndexOf(':');
   const host = listen.slice(0, sep).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(sep + 1));
@@ -195,6 +203,10 @@ export async function startMetricsServer(listen: string, registry: Registry): Pr
     } else if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
+    } else if (req.url === '/readyz' && ready) {
+      const r = ready();
+      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(r.ready ? 'ok\n' : `${r.waiting.join('\n')}\n`);
     } else {
       res.writeHead(404);
       res.end();

@@ -83,7 +83,7 @@ export class Ipam {
   private constructor(
     private readonly opts: IpamOptions,
     readonly topology: Topology,
-    private readonly group: GroupSpec,
+    private group: GroupSpec,
     private readonly state: NodeStateStore,
   ) {
     const { clock, logger, node, store, config } = opts;
@@ -95,9 +95,13 @@ export class Ipam {
       logger,
       inUse: () => this.pool.heldBlocks().map((b) => b.text),
     });
+    const self = this;
     this.leasing = new BlockLeasing({
       node: node.name,
-      group,
+      // Read at each claim: `relabel` may move the node to another group for its next blocks.
+      get group() {
+        return self.group;
+      },
       topology,
       store,
       cluster: this.cluster,
@@ -154,6 +158,44 @@ export class Ipam {
     const held = applyRestore(plan, this.pool, this.opts.clock.now());
     this.armQuarantine();
     for (const b of held) if (b.empty) this.leasing.scheduleGrace(b);
+  }
+
+  /**
+   * The node's labels changed (its Node object, when node.source is kubernetes): blocks claimed
+   * from now on come from the group the new labels place it in. Held blocks and addresses stay
+   * as they are (nothing is renumbered); they go back to their group when empty, as after a
+   * restart with new labels. A node that still matches its group stays in it (Topology.place).
+   * Returns the move, or undefined when the group stays; labels matching no group keep the old
+   * one (logged).
+   */
+  async relabel(labels: Readonly<Record<string, string>>): Promise<{ from: string; to: string } | undefined> {
+    return this.exclusive(async () => {
+      const claims = await this.opts.store.list();
+      let group: GroupSpec;
+      try {
+        ({ group } = placeNode(
+          this.topology,
+          { name: this.opts.node.name, labels },
+          claims,
+          this.group.name,
+        ));
+      } catch (e) {
+        this.opts.logger.warn(
+          { group: this.group.path, error: (e as Error).message },
+          'new labels match no group; staying',
+        );
+        return undefined;
+      }
+      if (group.name === this.group.name) return undefined;
+      const move = { from: this.group.path, to: group.path };
+      this.group = group;
+      await this.persist();
+      this.opts.logger.warn(
+        move,
+        'node labels moved it to another group: new blocks come from there, held blocks stay until empty',
+      );
+      return move;
+    });
   }
 
   /** The group this node was placed in. */

@@ -1,0 +1,76 @@
+/**
+ * The daemon's Kubernetes side: when `node.source` is kubernetes (the default in a pod), the node's
+ * identity comes from its Node object (src/k8s/node-watch.ts) before anything else starts:
+ * labels (under the config's own `node.labels`) place it in its IPAM group, the InternalIP
+ * addresses are its layer 2 addresses and give the default router id, and with
+ * `ipam.mode: kubernetes` `spec.podCIDRs` are what it announces. The Node stays watched: a label
+ * change moves the node's *next* blocks to the group the new labels select (held blocks are never
+ * renumbered); a pod CIDR change reaches the announcements.
+ */
+import type { Config } from '../config/index.js';
+import { nodeSource } from '../config/node.js';
+import type { NodeIdentity } from '../k8s/node-identity.js';
+import type { NodeWatcher } from '../k8s/node-watch.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+
+export interface KubeNode {
+  readonly watcher: NodeWatcher;
+  /** The Node's labels with the config's `node.labels` laid over them. */
+  labels(): Record<string, string>;
+  readonly identity: NodeIdentity;
+}
+
+export interface KubeNodeOptions {
+  config: Config;
+  name: string;
+  clock: Clock;
+  logger: Logger;
+  env?: Record<string, string | undefined>;
+  /** Back-off override (tests). */
+  backoff?: { initialMs?: number; maxMs?: number; random?: (() => number) | null };
+}
+
+/** Refuses combinations that cannot work, worded like the config loader's messages. */
+export function checkKubernetesConfig(
+  config: Config,
+  env: Record<string, string | undefined> = process.env,
+): void {
+  if (config.ipam?.mode === 'kubernetes' && nodeSource(config.node, env) !== 'kubernetes') {
+    throw new Error(
+      'ipam.mode: "kubernetes" needs the Node object: set node.source: kubernetes (or run in a pod)',
+    );
+  }
+}
+
+/**
+ * Reads the Node (waits, retrying with back-off, while the API is unreachable) and keeps watching
+ * it. Undefined when the node's identity comes from the config.
+ */
+export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode | undefined> {
+  const env = opts.env ?? process.env;
+  if (nodeSource(opts.config.node, env) !== 'kubernetes') return undefined;
+  const [{ openNodeApi }, { NodeWatcher }] = await Promise.all([
+    import('../k8s/client.js'),
+    import('../k8s/node-watch.js'),
+  ]);
+  const logger = opts.logger.child({ component: 'k8s' });
+  const api = await openNodeApi({ env });
+  logger.info({ server: api.server, node: opts.name }, 'reading the node identity from the Kubernetes API');
+  const watcher = new NodeWatcher({
+    api,
+    name: opts.name,
+    clock: opts.clock,
+    logger,
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+  });
+  await watcher.start();
+  const own = opts.config.node.labels;
+  return {
+    watcher,
+    get identity() {
+      return watcher.identity as NodeIdentity;
+    },
+    labels: () => ({ ...watcher.identity?.labels, ...own }),
+  };
+}
