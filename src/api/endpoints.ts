@@ -26,6 +26,16 @@ export interface ReleaseNodeResponse {
   released: number;
 }
 
+export interface DrainRequest {
+  /** Why, for the peers (RFC 9003 shutdown communication) and the log. */
+  reason?: string;
+}
+
+export interface DrainResponse {
+  node: string;
+  reason: string;
+}
+
 export interface Endpoints {
   'GET /status': { request: undefined; response: StatusJson };
   'GET /ospf/database': { request: undefined; response: OspfDatabaseEntry[] };
@@ -34,6 +44,8 @@ export interface Endpoints {
   'POST /cni/add': { request: CniRequest; response: CniAddResponse };
   'POST /cni/del': { request: CniRequest; response: CniDelResponse };
   'POST /cni/check': { request: CniRequest; response: CniCheckResponse };
+  /** The daemon withdraws everything and exits 0 (a node taken away); it answers before it starts. */
+  'POST /drain': { request: DrainRequest; response: DrainResponse };
 }
 
 export type Endpoint = keyof Endpoints;

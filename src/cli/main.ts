@@ -2,6 +2,7 @@
  * `podroute` command line (its options and exit codes are a contract scripts rely on):
  *   podroute run --config FILE
  *   podroute status [--json] [--ospf-database] [--socket PATH]
+ *   podroute drain [--reason TEXT] [--socket PATH]
  *   podroute ipam show [--json] | podroute ipam release-node NAME [--force]
  */
 import { Command, Option } from 'commander';
@@ -40,12 +41,13 @@ async function run(opts: { config: string }): Promise<void> {
   const { Daemon } = await import('../daemon/daemon.js');
   let daemon: InstanceType<typeof Daemon>;
   try {
-    daemon = new Daemon({ config, logger, clock: systemClock });
+    daemon = new Daemon({ config, logger, clock: systemClock, onDrained: () => process.exit(0) });
   } catch (e) {
     process.stderr.write(`podroute: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  // Handlers first: a signal during start-up still withdraws whatever is already announced.
+  // Handlers first: a signal during start-up still withdraws whatever is already announced (or,
+  // with bgp.gracefulRestart, closes the sessions the graceful way: SIGTERM is then a restart).
   const shutdown = (signal: string) => {
     setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
     daemon.stop(`podroute on ${daemon.node} received ${signal}`).then(
@@ -84,6 +86,39 @@ async function ask<E extends Endpoint>(
   }
 }
 
+/** Milliseconds `podroute drain` waits for the daemon to be gone (it exits within 5 s). */
+const DRAIN_WAIT_MS = 6000;
+
+/**
+ * `podroute drain`: the daemon withdraws everything, tells the peers why, and exits 0; this command
+ * returns once its socket no longer answers. Exit 1 when unreachable, 3 when refused, 4 when it is
+ * still running after DRAIN_WAIT_MS.
+ */
+async function drain(opts: { socket: string; reason?: string }): Promise<void> {
+  const client = new ApiClient(opts.socket);
+  try {
+    const r = await client.call('POST /drain', opts.reason ? { reason: opts.reason } : {});
+    process.stdout.write(`draining ${r.node}: ${r.reason}\n`);
+  } catch (e) {
+    process.stderr.write(`podroute: ${(e as Error).message}\n`);
+    process.exit(e instanceof ApiUnreachable ? 1 : 3);
+  }
+  const until = Date.now() + DRAIN_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      await client.call('GET /status');
+    } catch (e) {
+      if (e instanceof ApiUnreachable) {
+        process.stdout.write('withdrawn; the daemon has exited\n');
+        return;
+      }
+    }
+  }
+  process.stderr.write(`podroute: the daemon is still running after ${DRAIN_WAIT_MS / 1000} s\n`);
+  process.exit(4);
+}
+
 function status(opts: { json?: boolean; socket: string; ospfDatabase?: boolean }): Promise<void> {
   if (opts.ospfDatabase) return ask(opts, 'GET /ospf/database', formatOspfDatabase);
   return ask(opts, 'GET /status', formatStatus);
@@ -105,6 +140,12 @@ export function buildProgram(): Command {
     .option('--ospf-database', 'list the OSPF link-state database instead')
     .addOption(socketOption())
     .action(status);
+  program
+    .command('drain')
+    .description('withdraw everything, tell the peers why, and stop the daemon (a node taken away)')
+    .option('--reason <text>', 'sent to the BGP peers (RFC 9003) and logged')
+    .addOption(socketOption())
+    .action(drain);
   const ipam = program.command('ipam').description('address management: pools, groups, blocks');
   ipam
     .command('show')

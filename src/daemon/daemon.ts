@@ -11,6 +11,7 @@
  */
 import type { Server } from 'node:http';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
+import type { DrainRequest, DrainResponse } from '../api/endpoints.js';
 import { ApiServer } from '../api/server.js';
 import type { StatusJson } from '../api/status.js';
 import type { BfdManager } from '../bfd/index.js';
@@ -24,14 +25,16 @@ import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { RoutesManager } from '../routes/manager.js';
 import type { BfdWiring } from './bfd-wiring.js';
-import type { LearnedFeed } from './learned-feed.js';
 import { checkKubernetesConfig, type KubeNode, startKubeNode } from './kubernetes.js';
+import type { LearnedFeed } from './learned-feed.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
 export interface DaemonOptions {
   config: Config;
   logger: Logger;
   clock: Clock;
+  /** `podroute drain` finished (everything withdrawn, daemon stopped): the process exits 0. */
+  onDrained?: () => void;
 }
 
 export class Daemon {
@@ -65,6 +68,7 @@ export class Daemon {
     this.routerId = rid ?? '';
     this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
     this.api.route('GET /status', async () => this.status());
+    this.api.route('POST /drain', async (body) => this.drain(body));
   }
 
   /**
@@ -124,8 +128,22 @@ export class Daemon {
       // New labels place the node's next blocks; held ones are never renumbered.
       kube?.watcher.onChange(() => void ipam.relabel(kube.labels()));
     }
+    let preserved = false;
+    if (config.bgp?.gracefulRestart && (config.routes ?? defaultRoutesConfig).manage) {
+      // Graceful restart (RFC 4724 4.1): the routes a previous podroute left keep forwarding until
+      // the peers re-sent theirs; found before the first OPEN, whose F bit says they survived.
+      const { RoutesManager } = await import('../routes/manager.js');
+      this.routes = new RoutesManager({
+        config: config.routes ?? defaultRoutesConfig,
+        clock,
+        logger: this.logger,
+      });
+      preserved = (await this.routes.adoptExisting()) > 0;
+    }
     if (config.bgp) {
-      this.bgp = await createBgp(config.bgp, this.routerId, clock, this.logger.child({ component: 'bgp' }));
+      const log = this.logger.child({ component: 'bgp' });
+      this.bgp = await createBgp(config.bgp, this.routerId, clock, log, preserved);
+      this.bgp.onRibSynced(() => this.routes?.sweepAdopted());
       if (config.bgp.peers.some((p) => p.bfd)) {
         // BFD only loads when a peer asks for it (RFC 5882: it watches those BGP sessions' paths).
         const [{ BfdManager }, { BfdWiring }] = await Promise.all([
@@ -161,7 +179,7 @@ export class Daemon {
     const routesConfig = config.routes ?? defaultRoutesConfig;
     if (routesConfig.manage) {
       const { RoutesManager } = await import('../routes/manager.js');
-      this.routes = new RoutesManager({ config: routesConfig, clock, logger: this.logger });
+      this.routes ??= new RoutesManager({ config: routesConfig, clock, logger: this.logger });
       if (this.bgp) {
         // Routes the peers send (their accept policy) reach the kernel; never inside the pod networks.
         const { LearnedFeed } = await import('./learned-feed.js');
@@ -242,16 +260,37 @@ export class Daemon {
     return doc;
   }
 
-  /** Withdraw everything, tell the peers why, done within 5 s (docs/cli.md). Safe to call twice. */
-  stop(reason = 'podroute is shutting down'): Promise<void> {
+  /**
+   * `podroute drain`: answered at once, then the daemon withdraws everything and stops (the API
+   * socket closes during the stop, so the answer cannot wait for it).
+   */
+  private async drain(body: unknown): Promise<DrainResponse> {
+    const asked = (body as DrainRequest | undefined)?.reason;
+    const reason =
+      typeof asked === 'string' && asked.trim() !== ''
+        ? asked.trim()
+        : `podroute on ${this.node} is draining`;
+    setImmediate(() => void this.stop(reason, { drain: true }).then(() => this.opts.onDrained?.()));
+    return { node: this.node, reason };
+  }
+
+  /**
+   * Withdraw everything, tell the peers why, done within 5 s (docs/cli.md). Safe to call twice. With
+   * bgp.gracefulRestart and no explicit `drain`, it is a restart instead: BGP sessions close the
+   * graceful way (RFC 4724 4.2) and nothing is withdrawn, learned routes included.
+   */
+  stop(reason = 'podroute is shutting down', opts: { drain?: boolean } = {}): Promise<void> {
+    const drain = opts.drain ?? !this.opts.config.bgp?.gracefulRestart;
     this.stopping ??= (async () => {
-      this.logger.info({ reason }, 'stopping: withdrawing announcements');
+      this.logger.info({ reason }, drain ? 'stopping: withdrawing announcements' : 'stopping for a restart');
       // layer 2 peers stay as they are from here on, and so does the node's identity.
       const untracked = this.untrackNodes?.();
       this.kube?.watcher.stop();
       this.bfd?.wiring.detach();
+      // A restart keeps the learned routes in the kernel: the sessions' ends must not reach it.
+      if (!drain) this.learned?.stop();
       await Promise.allSettled([
-        this.bgp?.stop({ drain: true, message: reason }),
+        this.bgp?.stop({ drain, message: reason }),
         this.ospf?.stop({ drain: true, message: reason }),
       ]);
       // Routes stay: the blackholes keep traffic for this node's pods from looping while the

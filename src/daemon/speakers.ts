@@ -13,14 +13,19 @@ import type { OspfSpeaker } from '../ospf/speaker.js';
 import type { Advertiser } from './advertiser.js';
 
 export type BgpAdvertiser = Advertiser<BgpStatus> &
-  Pick<BgpSpeaker, 'onReceivedChange' | 'learnedPeers' | 'onPeerState' | 'pathDown' | 'resumePeer'>;
+  Pick<
+    BgpSpeaker,
+    'onReceivedChange' | 'learnedPeers' | 'onPeerState' | 'pathDown' | 'resumePeer' | 'onRibSynced'
+  >;
 export type OspfAdvertiser = Advertiser<OspfStatus> & Pick<OspfSpeaker, 'database'>;
 
+/** `forwardingPreserved`: a previous podroute's kernel routes were found (graceful restart). */
 export async function createBgp(
   config: BgpConfig,
   routerId: string,
   clock: Clock,
   logger: Logger,
+  forwardingPreserved = false,
 ): Promise<BgpAdvertiser> {
   const { BgpSpeaker } = await import('../bgp/speaker.js');
   return new BgpSpeaker({
@@ -30,6 +35,7 @@ export async function createBgp(
     listenPort: config.listenPort,
     clock,
     logger,
+    ...(config.gracefulRestart ? { gracefulRestart: config.gracefulRestart, forwardingPreserved } : {}),
   });
 }
 

@@ -83,6 +83,8 @@ export class RoutesManager {
   private timer: TimerHandle | undefined;
   private loop: Promise<void> | undefined;
   private dirty = false;
+  /** Keys of routes a previous podroute left, not removed before `sweepAdopted()` (graceful restart). */
+  private adopted: Set<string> | undefined;
 
   private installed = new Map<string, Route>();
   private rules = new Map<string, Rule>();
@@ -122,6 +124,34 @@ export class RoutesManager {
   /** Replaces what the BGP peers sent (learned.ts chooses what goes into the kernel); reconciles soon. */
   updateLearned(input: LearnedInput): void {
     this.learned = input;
+    if (this.running) void this.trigger();
+  }
+
+  /**
+   * Graceful restart, restarting side (RFC 4724 4.1): the routes of our protocol that a previous
+   * podroute left in the kernel keep forwarding while the peers re-send theirs. Reconciles add and
+   * replace as usual but delete none of them until `sweepAdopted()`. Call before `start()`; returns
+   * how many were found (0: nothing was preserved, e.g. after a reboot).
+   */
+  async adoptExisting(): Promise<number> {
+    if (!this.config.manage) return 0;
+    try {
+      this.kernel ??= new NetlinkKernel();
+      const routes = await this.kernel.listRoutes(this.config.protocol);
+      this.adopted = new Set(routes.map((r) => routeKey(r)));
+    } catch (e) {
+      this.fail('list routes to adopt', e);
+      return 0;
+    }
+    this.log.info({ routes: this.adopted.size }, 'routes of the previous podroute kept');
+    return this.adopted.size;
+  }
+
+  /** The peers re-sent their routes (or the restart time ran out): adopted routes nobody wants go. */
+  sweepAdopted(): void {
+    if (!this.adopted) return;
+    this.log.info({ routes: this.adopted.size }, 'graceful restart over: stale routes go');
+    this.adopted = undefined;
     if (this.running) void this.trigger();
   }
 
@@ -349,7 +379,10 @@ export class RoutesManager {
       if (err instanceof RouteExistsError) notInstalled(key, describeRule(r), HELD_BY_FOREIGN);
       else if (err) notInstalled(key, describeRule(r), err.message);
     }
+    // Graceful restart: a route wanted again is ours again; the others stay until sweepAdopted().
+    for (const r of wanted) this.adopted?.delete(routeKey(r));
     for (const r of diff.remove) {
+      if (this.adopted?.has(routeKey(r))) continue;
       await this.apply('delete', describeRoute(r), () => kernel.deleteRoute(r, proto));
     }
     this.installed = installed;
