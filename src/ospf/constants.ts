@@ -16,6 +16,11 @@ export const MAX_AGE = 3600;
 export const CHECK_AGE = 300;
 export const MAX_AGE_DIFF = 900;
 export const LS_INFINITY = 0xffffff;
+/**
+ * RFC 6987 2: MaxLinkMetric, the largest 16-bit router-LSA link cost. Unlike LSInfinity it is not
+ * "unreachable" (RFC 2328 16.1 uses every link of a router-LSA), only the last resort.
+ */
+export const MAX_LINK_METRIC = 0xffff;
 export const INF_TRANS_DELAY = 1;
 
 /** RFC 2328 12.1.6: sequence numbers are signed 32-bit, InitialSequenceNumber is 0x80000001. */

@@ -4,22 +4,45 @@
  * LSAs wanted at a moment (12.4: one router-LSA per area, a network-LSA per segment we are DR
  * of, AS-external-LSAs for the node's prefixes when announced as external). When and how they go
  * out is origination.ts.
+ *
+ * A node is never a transit router (RFC 6987 stub router, always on): a dual-homed node has
+ * cheap links to two leafs, and with their configured cost the leafs' shortest path to each
+ * other could run through the node. So the router-LSA's transit links — point-to-point links to
+ * a neighbor (type 1, RFC 2328 12.4.1.1) and links to a transit network (type 2, 12.4.1.2) —
+ * carry MaxLinkMetric 0xFFFF (RFC 6987 2: every link of a type other than 3), while the stub
+ * links (type 3: the interface subnets and the node's announced prefixes) keep their cost, so
+ * the fabric still reaches the node's own addresses the cheap way. The network-LSA we originate
+ * as DR has no metric (RFC 2328 A.4.3); traffic across such a segment does not pass the node.
  */
 import type { OspfConfig } from '../config/ospf.js';
 import { formatAddress, type Prefix } from '../net/prefix.js';
-import { LinkType, LsType, Options } from './constants.js';
+import { LinkType, LsType, MAX_LINK_METRIC, Options } from './constants.js';
 import type { Area } from './context.js';
-import type { OspfInterface } from './interface.js';
 import { ipToNum, lengthToMask, numToIp } from './ip.js';
 import type { ExternalLsaBody } from './lsa/external.js';
 import type { LsaBody } from './lsa/lsa.js';
 import type { NetworkLsaBody } from './lsa/network.js';
 import type { RouterLink, RouterLsaBody } from './lsa/router.js';
+import type { InterfaceState, NeighborState } from './states.js';
+
+/** What origination reads of an interface (OriginatingInterface has it; tests build it by hand). */
+export interface OriginatingInterface {
+  readonly state: InterfaceState;
+  readonly broadcast: boolean;
+  readonly address: string;
+  readonly mask: string;
+  readonly dr: string;
+  readonly config: { readonly cost: number };
+  readonly neighbors: ReadonlyMap<
+    string,
+    { readonly routerId: string; readonly address: string; readonly state: NeighborState }
+  >;
+}
 
 /** Router-LSA flags (RFC 2328 A.4.2). */
 const FLAG_E = 0x02;
 
-function subnetLink(iface: OspfInterface): RouterLink {
+function subnetLink(iface: OriginatingInterface): RouterLink {
   const m = ipToNum(iface.mask);
   return {
     linkId: numToIp((ipToNum(iface.address) & m) >>> 0),
@@ -29,8 +52,11 @@ function subnetLink(iface: OspfInterface): RouterLink {
   };
 }
 
-/** RFC 2328 12.4.1.1 (point-to-point) and 12.4.1.2 (broadcast) links of one interface. */
-export function interfaceLinks(iface: OspfInterface): RouterLink[] {
+/**
+ * RFC 2328 12.4.1.1 (point-to-point) and 12.4.1.2 (broadcast) links of one interface; the links
+ * to a neighbor or transit network at MaxLinkMetric (RFC 6987 2), the subnet stub at its cost.
+ */
+export function interfaceLinks(iface: OriginatingInterface): RouterLink[] {
   if (iface.state === 'Down') return [];
   const links: RouterLink[] = [];
   if (!iface.broadcast) {
@@ -40,7 +66,7 @@ export function interfaceLinks(iface: OspfInterface): RouterLink[] {
           linkId: n.routerId,
           linkData: iface.address,
           type: LinkType.PointToPoint,
-          metric: iface.config.cost,
+          metric: MAX_LINK_METRIC,
         });
       }
     }
@@ -57,7 +83,7 @@ export function interfaceLinks(iface: OspfInterface): RouterLink[] {
       linkId: iface.dr,
       linkData: iface.address,
       type: LinkType.Transit,
-      metric: iface.config.cost,
+      metric: MAX_LINK_METRIC,
     });
   } else {
     links.push(subnetLink(iface));
@@ -77,7 +103,7 @@ export function stubLinks(prefixes: readonly Prefix[], metric: number): RouterLi
 }
 
 export function routerLsaBody(
-  ifaces: readonly OspfInterface[],
+  ifaces: readonly OriginatingInterface[],
   stubPrefixes: readonly Prefix[],
   metric: number,
   asbr: boolean,
@@ -95,7 +121,7 @@ export function routerLsaBody(
 }
 
 /** RFC 2328 12.4.2: only the DR with at least one fully adjacent neighbor originates one. */
-export function networkLsaBody(iface: OspfInterface, routerId: string): NetworkLsaBody | undefined {
+export function networkLsaBody(iface: OriginatingInterface, routerId: string): NetworkLsaBody | undefined {
   if (!iface.broadcast || iface.state !== 'DR') return undefined;
   const full = [...iface.neighbors.values()].filter((n) => n.state === 'Full').map((n) => n.routerId);
   if (full.length === 0) return undefined;
@@ -136,7 +162,7 @@ export type OriginationConfig = Pick<
 export function desiredLsas(
   routerId: string,
   config: OriginationConfig,
-  areas: readonly { area: Area; interfaces: readonly OspfInterface[] }[],
+  areas: readonly { area: Pick<Area, 'id' | 'stub'>; interfaces: readonly OriginatingInterface[] }[],
   prefixes: readonly Prefix[],
 ): DesiredLsa[] {
   const out: DesiredLsa[] = [];

@@ -72,7 +72,7 @@ async function scenario(t: Test, opts: { frrAuth?: string; auth?: Record<string,
       const db = await cliJson<OspfDatabaseEntry[]>(node, ['--ospf-database']);
       const own = db.find((e) => e.type === 1 && e.advRouter === NODE);
       t.ok(own?.self, 'our router-LSA is listed and marked self');
-      t.match(own?.detail, /p2p 198\.18\.0\.1\/198\.18\.0\.2 10/, 'p2p link to the leaf');
+      t.match(own?.detail, /p2p 198\.18\.0\.1\/198\.18\.0\.2 65535/, 'p2p link to the leaf at MaxLinkMetric');
       t.match(own?.detail, /stub 198\.19\.1\.0\/255\.255\.255\.0 10/, 'pod prefix as a stub link');
       t.ok(
         db.some((e) => e.type === 1 && e.advRouter === LEAF),

@@ -90,7 +90,7 @@ t.test('BIRD point-to-point with HMAC-SHA-256', { skip: gate.skip }, async (t) =
     expectState: /^Full\/PtP/,
     expectIfState: 'PointToPoint',
     ownLink:
-      /p2p 198\.18\.0\.1\/198\.18\.0\.2 10, stub 198\.18\.0\.0\/255\.255\.255\.248 10, stub 198\.19\.1\.0/,
+      /p2p 198\.18\.0\.1\/198\.18\.0\.2 65535, stub 198\.18\.0\.0\/255\.255\.255\.248 10, stub 198\.19\.1\.0/,
   });
 });
 
@@ -100,6 +100,6 @@ t.test('BIRD broadcast: BIRD is DR, our node DROther', { skip: gate.skip }, asyn
     ospf: { interfaces: [{ name: 'eth1', network: 'broadcast', helloInterval: 2, deadInterval: 8 }] },
     expectState: /^Full\/Other/,
     expectIfState: 'DROther',
-    ownLink: /^transit 198\.18\.0\.1\/198\.18\.0\.2 10, stub 198\.19\.1\.0/,
+    ownLink: /^transit 198\.18\.0\.1\/198\.18\.0\.2 65535, stub 198\.19\.1\.0/,
   });
 });

@@ -33,7 +33,7 @@ t.test('point-to-point: Hello, DD as master and slave, LSR/LSU, Full on both sid
   // After Full, router-LSAs carry the p2p link (reoriginated after MinLSInterval if needed).
   clock.advance(6000);
   const aInB = b.database().find((e) => e.type === LsType.Router && e.advRouter === '198.18.0.1');
-  t.match(aInB?.detail, /p2p 198\.18\.0\.2\/198\.18\.0\.1 10/);
+  t.match(aInB?.detail, /p2p 198\.18\.0\.2\/198\.18\.0\.1 65535/, 'link to b at MaxLinkMetric (RFC 6987)');
   t.match(aInB?.detail, /stub 198\.18\.0\.0\/255\.255\.255\.252 10/);
   t.same(a.status().dropped, {});
   t.same(b.status().dropped, {});

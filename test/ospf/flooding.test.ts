@@ -181,7 +181,11 @@ t.test(
     node.setDesired([parsePrefix('198.19.8.0/24')]);
     clock.advance(6_000);
     const lsa = routerOf(dr, '198.18.1.9')!;
-    t.match(lsa.detail, /transit 198\.18\.1\.3\/198\.18\.1\.9 10/);
+    t.match(
+      lsa.detail,
+      /transit 198\.18\.1\.3\/198\.18\.1\.9 65535/,
+      'transit link at MaxLinkMetric (RFC 6987)',
+    );
     t.match(lsa.detail, /stub 198\.19\.8\.0\/255\.255\.255\.0 10/);
     const net = node.database().find((e) => e.type === LsType.Network);
     t.equal(net?.lsId, '198.18.1.3');
