@@ -1,0 +1,260 @@
+/**
+ * Graceful restart (RFC 4724, RFC 8538) against real FRR bgpd (Debian's FRR 8.4, `bgp
+ * graceful-restart`) in namespaces: one leaf, one IPv4 session, the node announcing 198.19.1.0/24
+ * with a "pod" address 198.19.1.10 on its loopback, the leaf sending a default route and
+ * 198.18.201.0/24. Verdicts are packets and kernel tables:
+ *   (a) rolling restart: the leaf pings the pod address every 10 ms while podroute gets SIGTERM and
+ *       is started again: no packet lost with graceful restart; without it some are (both printed);
+ *   (b) the leaf's bgpd killed (SIGKILL) and started again: the node pings through the leaf's
+ *       default route every 10 ms and loses nothing; the default stays in the node's kernel;
+ *   (c) `podroute drain`: the route is gone at the leaf within 1 s, the daemon exits 0;
+ *   (d) stale routes: a leaf restart that no longer sends 198.18.201.0/24 removes it from the
+ *       node's kernel after the leaf's End-of-RIB; a leaf that never comes back loses everything
+ *       after its restart time (5 s here).
+ */
+import t, { type Test } from 'tap';
+import {
+  CLEAN_NODE,
+  daemonEnv,
+  type FrrRouter,
+  interopGate,
+  Lab,
+  type Namespace,
+  type PodrouteNode,
+  run,
+  startFrr,
+  startPodroute,
+  waitFor,
+} from '../../lab/fixture/index.js';
+import { addUplink, waitEstablished, waitNoRoute, waitRoute } from './bgp-helpers.js';
+
+const gate = interopGate(['frr', 'podroute']);
+const AGGREGATE = '198.19.1.0/24';
+const POD = '198.19.1.10';
+const LEAF_LO = '198.18.200.1';
+const EXTRA = '198.18.201.0/24';
+const LEAF_RESTART_TIME = 5;
+
+function leafConfig(o: { gr: boolean; extra: boolean }): string {
+  return [
+    'frr defaults datacenter',
+    'hostname leaf',
+    'bgp route-map delay-timer 0',
+    ...(o.extra ? [`ip route ${EXTRA} blackhole`] : []),
+    '!',
+    'router bgp 65000',
+    ' bgp router-id 198.18.0.0',
+    ' no bgp ebgp-requires-policy',
+    ' no bgp default ipv4-unicast',
+    ' timers bgp 1 3',
+    // preserve-fw-state: the F bit (the leaf's forwarding survives a bgpd restart, RFC 4724 3).
+    ...(o.gr
+      ? [
+          ' bgp graceful-restart',
+          ' bgp graceful-restart preserve-fw-state',
+          ` bgp graceful-restart restart-time ${LEAF_RESTART_TIME}`,
+        ]
+      : []),
+    ' neighbor 198.18.0.1 remote-as 65001',
+    ' neighbor 198.18.0.1 timers connect 1',
+    ' address-family ipv4 unicast',
+    ...(o.extra ? [`  network ${EXTRA}`] : []),
+    '  neighbor 198.18.0.1 activate',
+    '  neighbor 198.18.0.1 default-originate',
+    ' exit-address-family',
+    '!',
+    '',
+  ].join('\n');
+}
+
+function nodeConfig(gr: boolean) {
+  return {
+    node: { name: 'node1', routerId: '198.18.0.1' },
+    announce: [AGGREGATE],
+    bgp: {
+      asn: 65001,
+      ...(gr ? { gracefulRestart: { restartTime: 30 } } : {}),
+      peers: [{ address: '198.18.0.0', asn: 65000, holdTime: 9, accept: 'all' }],
+    },
+  };
+}
+
+async function rig(t: Test, o: { gr: boolean; leafGr?: boolean }) {
+  const lab = await Lab.create();
+  t.teardown(() => lab.destroy());
+  const leafNs = await lab.addNamespace('leaf');
+  const nodeNs = await lab.addNamespace('node');
+  await addUplink(lab, leafNs, nodeNs, 0);
+  await nodeNs.ip(['addr', 'add', `${POD}/32`, 'dev', 'lo']);
+  await leafNs.ip(['addr', 'add', `${LEAF_LO}/32`, 'dev', 'lo']);
+  const leaf = await startFrr(leafNs, { config: leafConfig({ gr: o.leafGr ?? true, extra: true }) });
+  const node = await startPodroute(nodeNs, { config: nodeConfig(o.gr) });
+  await waitEstablished(node, ['198.18.0.0'], 30_000);
+  await waitRoute(leafNs, AGGREGATE);
+  await waitRoute(nodeNs, EXTRA);
+  return { leafNs, nodeNs, leaf, node };
+}
+
+/** Pings `dst` every 10 ms for `seconds`, while `during` runs; returns [sent, lost]. */
+async function pingDuring(
+  ns: Namespace,
+  dst: string,
+  seconds: number,
+  during: () => Promise<void>,
+): Promise<[number, number]> {
+  const ping = ns.exec('ping', ['-n', '-q', '-i', '0.01', '-W', '1', '-w', String(seconds), dst], {
+    allowFail: true,
+    timeoutMs: (seconds + 10) * 1000,
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  await during();
+  const out = (await ping).stdout;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  if (!m) throw new Error(`no ping summary in: ${out}`);
+  return [Number(m[1]), Number(m[1]) - Number(m[2])];
+}
+
+/** What a DaemonSet does: SIGTERM, wait for the exit, start the new process. */
+async function rollingRestart(t: Test, node: PodrouteNode): Promise<void> {
+  const exit = await node.sigterm();
+  t.equal(exit.code, 0, 'old podroute exits 0');
+  await node.start();
+  await waitEstablished(node, ['198.18.0.0'], 30_000);
+}
+
+function bgpd(leaf: FrrRouter) {
+  const p = leaf.processes.find((x) => x.name.endsWith('-bgpd'));
+  if (!p) throw new Error(`no bgpd in ${leaf.ns.name}`);
+  return p;
+}
+
+t.test(
+  '(a) rolling restart: no packet lost with graceful restart, some without',
+  { skip: gate.skip },
+  async (t) => {
+    const counts: Record<string, [number, number]> = {};
+    for (const gr of [true, false]) {
+      await t.test(gr ? 'with gracefulRestart' : 'without', async (t) => {
+        const { leafNs, nodeNs, leaf, node } = await rig(t, { gr });
+        const s = await node.status();
+        if (gr) {
+          t.match(s.bgp?.peers[0]?.gracefulRestart, { negotiated: true, localRestartTime: 30 });
+          t.equal(s.bgp?.peers[0]?.gracefulRestart?.peerRestartTime, LEAF_RESTART_TIME);
+        }
+        const [sent, lost] = await pingDuring(leafNs, POD, 8, () => rollingRestart(t, node));
+        counts[gr ? 'gr' : 'plain'] = [sent, lost];
+        t.comment(
+          `rolling restart ${gr ? 'with' : 'without'} graceful restart: ${lost} of ${sent} pings lost`,
+        );
+        if (gr) {
+          t.equal(lost, 0, 'no packet lost');
+          const after = await node.status();
+          t.equal(after.bgp?.gracefulRestart?.restarting, false, 'the new process finished its restart');
+          t.ok(await nodeNs.route('default'), 'the learned default survived the restart');
+          t.ok(await nodeNs.route(EXTRA), 'and the other learned route');
+          const frr = await leaf.vtysh('show bgp neighbors 198.18.0.1');
+          t.match(frr, /Graceful Restart/i, 'FRR saw the capability');
+        } else {
+          t.ok(lost > 0, 'packets lost while the node was withdrawn');
+        }
+      });
+    }
+    t.comment(
+      `pings lost across a rolling restart: with graceful restart ${counts.gr?.[1]} of ${counts.gr?.[0]}, ` +
+        `without ${counts.plain?.[1]} of ${counts.plain?.[0]}`,
+    );
+  },
+);
+
+t.test(
+  "(b) the leaf's bgpd killed and restarted: the node keeps forwarding",
+  { skip: gate.skip },
+  async (t) => {
+    const { nodeNs, leaf, node } = await rig(t, { gr: true });
+    const [sent, lost] = await pingDuring(nodeNs, LEAF_LO, 6, async () => {
+      await bgpd(leaf).kill();
+      await waitFor(
+        async () => ((await node.status()).bgp?.peers[0]?.gracefulRestart?.helping ? true : undefined),
+        { timeoutMs: 10_000, intervalMs: 50, what: 'podroute helping the leaf' },
+      );
+      const helping = (await node.status()).bgp!.peers[0]!.gracefulRestart!;
+      t.ok(helping.staleRoutes >= 2, `stale routes kept: ${helping.staleRoutes}`);
+      t.ok(
+        helping.staleSecondsLeft !== null && helping.staleSecondsLeft <= LEAF_RESTART_TIME,
+        'time left shown',
+      );
+      t.ok(await nodeNs.route('default'), 'default still in the node kernel while the leaf is away');
+      await leaf.kill();
+      await leaf.start();
+      await waitEstablished(node, ['198.18.0.0'], 30_000);
+    });
+    t.comment(`leaf bgpd restart: ${lost} of ${sent} pings through the leaf's default lost`);
+    t.equal(lost, 0, 'no packet lost');
+    t.ok(await nodeNs.route('default'));
+  },
+);
+
+t.test('(c) podroute drain: withdrawn at the leaf within 1 s, exit 0', { skip: gate.skip }, async (t) => {
+  const { leafNs, node } = await rig(t, { gr: true });
+  const start = performance.now();
+  const exited = node.process!.exited;
+  const r = await run(
+    CLEAN_NODE[0],
+    [
+      ...CLEAN_NODE.slice(1),
+      node.bin,
+      'drain',
+      '--reason',
+      'node1 decommissioned',
+      '--socket',
+      node.socketPath,
+    ],
+    { env: daemonEnv(), timeoutMs: 15_000, allowFail: true },
+  );
+  await waitNoRoute(leafNs, AGGREGATE, 5000);
+  const ms = performance.now() - start;
+  t.ok(ms < 1000, `leaf dropped ${AGGREGATE} ${ms.toFixed(0)} ms after drain (< 1000 ms)`);
+  t.equal(r.code, 0, `drain command exits 0: ${r.stdout}${r.stderr}`);
+  t.match(r.stdout, /draining node1: node1 decommissioned/);
+  t.equal((await exited).code, 0, 'daemon exits 0');
+});
+
+t.test(
+  '(d) stale routes: swept after the End-of-RIB, or after the restart time',
+  { skip: gate.skip },
+  async (t) => {
+    const { nodeNs, leaf, node } = await rig(t, { gr: true });
+    await leaf.kill();
+    leaf.setConfig(leafConfig({ gr: true, extra: false }));
+    await waitFor(
+      async () => ((await node.status()).bgp?.peers[0]?.gracefulRestart?.helping ? true : undefined),
+      { timeoutMs: 10_000, intervalMs: 50, what: 'podroute helping the leaf' },
+    );
+    t.ok(await nodeNs.route(EXTRA), `${EXTRA} kept (stale) while the leaf restarts`);
+    await leaf.start();
+    await waitEstablished(node, ['198.18.0.0'], 30_000);
+    await waitNoRoute(nodeNs, EXTRA, 5000);
+    t.pass(`${EXTRA}, not re-sent, left the node kernel after the leaf's End-of-RIB`);
+    t.ok(await nodeNs.route('default'), 'the re-sent default stayed');
+    const st = (await node.status()).bgp!.peers[0]!.gracefulRestart!;
+    t.match(st, { helping: false, staleRoutes: 0 });
+    t.ok(st.staleSwept >= 1);
+
+    // The leaf goes away for good.
+    await leaf.kill();
+    const gone = performance.now();
+    await waitFor(
+      async () => ((await node.status()).bgp?.peers[0]?.gracefulRestart?.helping ? true : undefined),
+      { timeoutMs: 10_000, intervalMs: 50, what: 'podroute helping the leaf' },
+    );
+    t.ok(await nodeNs.route('default'), 'default kept within the restart time');
+    await waitNoRoute(nodeNs, 'default', (LEAF_RESTART_TIME + 10) * 1000);
+    const s = (performance.now() - gone) / 1000;
+    t.ok(
+      s >= LEAF_RESTART_TIME - 1,
+      `everything from the leaf gone ${s.toFixed(1)} s after it went (restart time ${LEAF_RESTART_TIME} s)`,
+    );
+    t.equal((await node.status()).bgp?.peers[0]?.prefixesAccepted, 0);
+    await node.stop();
+  },
+);
