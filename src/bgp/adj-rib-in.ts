@@ -16,6 +16,9 @@ import type { AsPathSegment, UpdateMessage } from './message/types.js';
 import { type AcceptPolicy, accepts } from './policy.js';
 import { PrefixMap } from './prefix-map.js';
 
+/** Which announced prefixes are kept: an `accept` setting, or a peer's whole import policy. */
+export type ImportFilter = AcceptPolicy | ((p: Prefix) => boolean);
+
 /** What we keep of a route's path attributes. */
 export interface RouteAttributes {
   readonly nextHop: string;
@@ -47,7 +50,7 @@ export class AdjRibIn {
    * stored, whatever the policy (a leaf may send our own prefixes back).
    */
   constructor(
-    private readonly policy: AcceptPolicy,
+    private readonly policy: ImportFilter,
     private readonly localAsn?: number,
   ) {}
 
@@ -98,7 +101,8 @@ export class AdjRibIn {
     const add = (p: Prefix, attrs: RouteAttributes): void => {
       announced++;
       this.stale.delete(p);
-      if (!looped && accepts(this.policy, p)) {
+      const keep = typeof this.policy === 'function' ? this.policy(p) : accepts(this.policy, p);
+      if (!looped && keep) {
         this.refused.delete(p);
         this.accepted.set(p, attrs);
       } else {

@@ -21,7 +21,8 @@ import { checkOpen } from './negotiate.js';
 import type { SessionCore } from './session-core.js';
 import { MESSAGE_KIND } from './session-counters.js';
 import type { Posted, SessionWideEvent } from './session-events.js';
-import { type BgpSocket, describeSocketError } from './transport.js';
+import { peerSecurity } from './socket-options.js';
+import { type BgpSocket, describeConnectTimeout, describeSocketError } from './transport.js';
 
 const TIMER_EVENT: Record<TimerName, FsmEvent> = {
   connectRetry: { type: 'ConnectRetryTimerExpires' },
@@ -82,6 +83,11 @@ export function processEvent(s: SessionCore, p: Posted): void {
       a.pump.run(s.sink(a));
       return;
     case 'timer':
+      if (e.timer === 'connectRetry' && a.state === 'Connect' && a.pendingConnect) {
+        // RFC 4271 8.2.2: the attempt got no answer within ConnectRetryTime; say so in status.
+        const ms = s.peer.connectRetryTime * 1000;
+        s.lastError = `connect: ${describeConnectTimeout(s.peer.address, s.peer.port, ms, peerSecurity(s.peer))}`;
+      }
       s.step(a, TIMER_EVENT[e.timer]);
       return;
     case 'collisionDump':

@@ -11,7 +11,9 @@ import { AdjRibOut } from './adj-rib-out.js';
 import type { BgpState } from './fsm.js';
 import type { GracefulRestartSession, LocalGracefulRestart } from './graceful-restart.js';
 import { Afi } from './message/types.js';
+import { type PeerPolicy, peerPolicy } from './policy/peer-policy.js';
 import type { Session, SessionCounters } from './session.js';
+import { SilenceWatch } from './silence.js';
 import { StaleRoutes } from './stale-routes.js';
 
 /** Graceful restart with one peer (present when we offer it to that peer). */
@@ -70,6 +72,10 @@ function familyName(afi: number, safi: number): string {
 export class Peer {
   readonly ribOut = new AdjRibOut();
   readonly ribIn: AdjRibIn;
+  /** Export and import decisions (RFC 8212: an explicit default when none is configured). */
+  readonly policy: PeerPolicy;
+  /** The likely cause when a passive peer with MD5 or GTSM never connects. */
+  readonly silence: SilenceWatch;
   readonly stale: StaleRoutes;
   session!: Session;
   /** Families already logged as unsendable in this session, so the log says it once. */
@@ -86,7 +92,9 @@ export class Peer {
     readonly gracefulRestart: LocalGracefulRestart | undefined,
     changed: () => void,
   ) {
-    this.ribIn = new AdjRibIn(config.accept, localAsn);
+    this.policy = peerPolicy(config);
+    this.silence = new SilenceWatch(config, clock);
+    this.ribIn = new AdjRibIn((p) => this.policy.imports(p), localAsn);
     this.stale = new StaleRoutes(this.ribIn, clock, log.child({ peer: config.address }), changed);
   }
 
@@ -101,7 +109,7 @@ export class Peer {
       uptimeSeconds: s.uptimeSeconds(),
       prefixesSent: this.ribOut.size,
       prefixesReceived: this.ribIn.received,
-      lastError: s.lastError,
+      lastError: this.silence.lastError(s),
       ...(cfg.description !== undefined ? { description: cfg.description } : {}),
       passive: cfg.passive,
       localAddress: s.localAddress ?? cfg.localAddress ?? null,

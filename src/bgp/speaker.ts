@@ -15,7 +15,9 @@
  * RFC 2918 (route refresh: we re-send), RFC 4724 End-of-RIB after each initial dump, RFC 4486
  * (maximum prefixes Cease), RFC 9003 (shutdown communication), RFC 7606 (treat-as-withdraw),
  * RFC 6608 (FSM error subcodes), RFC 4724 graceful restart (restarting speaker and helper) with
- * RFC 8538 (N bit, Hard Reset). Not supported: ADD-PATH, long-lived graceful restart.
+ * RFC 8538 (N bit, Hard Reset), RFC 2385 TCP MD5 and RFC 5082 GTSM (on the transport's sockets),
+ * RFC 8212 per-peer export/import policy with an explicit default (`policy/`). Not supported:
+ * ADD-PATH, long-lived graceful restart.
  */
 import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock } from '../lib/clock.js';
@@ -30,6 +32,7 @@ import { hasFamily, IPV4_UNICAST, IPV6_UNICAST } from './negotiate.js';
 import { originateParams, whyNotSendable } from './next-hops.js';
 import { type RestartFlags, type RestartStatus, RestartSync } from './restart-sync.js';
 import { Session } from './session.js';
+import { peerSecurity } from './socket-options.js';
 import { type BgpPeerStatus, Peer } from './speaker-peer.js';
 import { NetTransport, type TransportFactory } from './transport.js';
 import { buildUpdates, type OriginateParams } from './update-builder.js';
@@ -103,6 +106,8 @@ export class BgpSpeaker {
 
   constructor(private readonly opts: BgpSpeakerOptions) {
     this.transport = opts.transport ?? new NetTransport();
+    // RFC 2385 keys and RFC 5082 TTLs go on the sockets; the transport never logs them.
+    for (const cfg of opts.peers) this.transport.setPeerSecurity?.(cfg.address, peerSecurity(cfg));
     this.log = opts.logger;
     const families = [IPV4_UNICAST, IPV6_UNICAST];
     const gr = opts.gracefulRestart;
@@ -180,7 +185,10 @@ export class BgpSpeaker {
     } else if (this.peers.some((p) => p.config.passive)) {
       this.log.warn({}, 'passive BGP peers configured but bgp.listenPort is 0: they can never connect');
     }
-    for (const p of this.peers) p.session.start();
+    for (const p of this.peers) {
+      p.silence.start();
+      p.session.start();
+    }
   }
 
   /** The set of prefixes to announce; each Established peer gets only the difference. */
@@ -310,6 +318,7 @@ export class BgpSpeaker {
     const v4 = hasFamily(families, IPV4_UNICAST) && o.nextHop4 !== undefined;
     const v6 = hasFamily(families, IPV6_UNICAST) && o.nextHop6 !== undefined;
     return (p) => {
+      if (!peer.policy.exports(p)) return false; // the peer's export policy (RFC 8212)
       const ok = p.family === 4 ? v4 : v6;
       if (!ok && !peer.warned.has(`v${p.family}`)) {
         peer.warned.add(`v${p.family}`);
