@@ -2,7 +2,7 @@
  * BGP with BFD (RFC 5882 10.2; RFC 5880 asynchronous mode, RFC 5881 single hop) against real FRR
  * (bgpd + bfdd, `neighbor X bfd` with a 100/100/3 profile) and BIRD 2 (`bfd on`), podroute spawned
  * from bin/podroute in the node's namespace:
- * - FRR and BIRD: the BFD session Up at both ends, podroute's status shows it (state, negotiated
+ * - FRR (IPv4) and BIRD (IPv4 and IPv6): the BFD session Up at both ends, podroute's status shows it (state, negotiated
  *   100 ms intervals, 300 ms Detection Time);
  * - a dual-homed node: a silent failure of one uplink (iptables DROP both ways in the node's
  *   namespace) removes that leaf from the node's ECMP default and the node's prefix from that leaf
@@ -226,7 +226,7 @@ t.test(
   },
 );
 
-t.test('BGP + BFD with BIRD (`bfd on`): Up at both ends', { skip: gate.skip }, async (t) => {
+t.test('BGP + BFD with BIRD (`bfd on`), IPv4 and IPv6: Up at both ends', { skip: gate.skip }, async (t) => {
   const lab = await Lab.create();
   t.teardown(() => lab.destroy());
   const leafNs = await lab.addNamespace('leaf');
@@ -247,22 +247,44 @@ protocol bgp node4 {
   bfd on;
   ipv4 { import all; export none; };
 }
+protocol bgp node6 {
+  local 2001:db8:: as 65000;
+  neighbor 2001:db8::1 as 65001;
+  hold time 9;
+  connect retry time 1;
+  bfd on;
+  ipv6 { import all; export none; };
+}
 `,
   });
   const node = await startPodroute(nodeNs, {
     config: {
       node: { name: 'node1', routerId: '198.18.0.1' },
       announce: [OWN],
-      bgp: { asn: 65001, peers: [{ address: '198.18.0.0', asn: 65000, holdTime: 9, bfd: FAST }] },
+      bgp: {
+        asn: 65001,
+        peers: ['198.18.0.0', '2001:db8::'].map((address) => ({
+          address,
+          asn: 65000,
+          holdTime: 9,
+          bfd: FAST,
+        })),
+      },
     },
   });
-  await waitEstablished(node, ['198.18.0.0'], 30_000);
+  await waitEstablished(node, ['198.18.0.0', '2001:db8::'], 30_000);
   const s = await waitBfdUp(node, '198.18.0.0');
-  t.same([s.localAddress, s.detectTimeMs], ['198.18.0.1', 300], 'podroute: Up, Detection Time 300 ms');
+  t.same([s.localAddress, s.detectTimeMs], ['198.18.0.1', 300], 'podroute IPv4: Up, Detection Time 300 ms');
+  const s6 = await waitBfdUp(node, '2001:db8::');
+  t.same(
+    [s6.localAddress, s6.detectTimeMs],
+    ['2001:db8::1', 300],
+    'podroute IPv6: Up, keyed by the session address',
+  );
   const birdUp = await waitFor(
     async () => {
       const out = await bird.birdc('show bfd sessions');
-      return /198\.18\.0\.1\s+eth1\s+Up/.test(out) ? out : undefined;
+      return /198\.18\.0\.1\s+eth1\s+Up/.test(out) && /2001:db8::1\s+eth1\s+Up/.test(out) ? out : undefined;
     },
     { timeoutMs: 10_000, what: 'BIRD: BFD session to the node Up' },
   );
@@ -270,4 +292,5 @@ protocol bgp node4 {
   t.pass('BIRD BFD Up');
   const proto = (await bird.birdc('show protocols all node4')) ?? '';
   t.match(proto, /Established/, 'BIRD BGP Established with BFD on');
+  t.match((await bird.birdc('show protocols all node6')) ?? '', /Established/, 'and the IPv6 session');
 });
