@@ -2,8 +2,8 @@
  * BGP with BFD (RFC 5882 10.2; RFC 5880 asynchronous mode, RFC 5881 single hop) against real FRR
  * (bgpd + bfdd, `neighbor X bfd` with a 100/100/3 profile) and BIRD 2 (`bfd on`), podroute spawned
  * from bin/podroute in the node's namespace:
- * - FRR (IPv4) and BIRD (IPv4 and IPv6): the BFD session Up at both ends, podroute's status shows it (state, negotiated
- *   100 ms intervals, 300 ms Detection Time);
+ * - FRR (IPv4) and BIRD (IPv4 and IPv6): the BFD session Up at both ends, podroute's status
+ *   shows it (state, negotiated 100 ms intervals, 300 ms Detection Time);
  * - a dual-homed node: a silent failure of one uplink (iptables DROP both ways in the node's
  *   namespace) removes that leaf from the node's ECMP default and the node's prefix from that leaf
  *   within 1 s with BFD; without BFD (hold 9 s) both are still there at 1 s and go with the hold
