@@ -116,6 +116,9 @@ export function withHardReset(n: NotificationSpec, gr: GracefulRestartSession | 
     CeaseSubcode.MaximumPrefixesReached,
     CeaseSubcode.AdministrativeShutdown,
     CeaseSubcode.PeerDeconfigured,
+    // RFC 9384 BFD Down: the forwarding path is gone, so keeping routes as stale would blackhole
+    // traffic for the restart time (FRR sends it as Hard Reset too).
+    CeaseSubcode.BfdDown,
   ];
   if (!hard.includes(n.subcode)) return n;
   let inner = n.data ?? Buffer.alloc(0);

@@ -1,9 +1,11 @@
 /**
  * The speaker's side of BFD (RFC 5882 10.2): pathDown takes one peer down at once with Cease / BFD
  * Down (RFC 9384), holds it Idle without reconnecting, and resumePeer lets it connect again;
- * onPeerState reports each state change with the session's local address.
+ * onPeerState reports each state change with the session's local address; with the RFC 8538 N bit
+ * BFD Down goes as Hard Reset.
  */
 import t from 'tap';
+import { keepsRoutes, withHardReset } from '../../src/bgp/graceful-restart.js';
 import { MemoryNetwork } from '../../src/bgp/memory-transport.js';
 import { BgpSpeaker } from '../../src/bgp/speaker.js';
 import { bgpPeerSchema } from '../../src/config/bgp.js';
@@ -80,3 +82,24 @@ t.test('pathDown without hold: the normal reconnect follows', async (t) => {
   t.ok(r.peers.length >= 2, 'reconnected on its own');
   await r.speaker.stop({ drain: false });
 });
+
+t.test(
+  'with the RFC 8538 N bit, Cease / BFD Down goes as Hard Reset: the dead path keeps no stale routes',
+  async (t) => {
+    const gr = {
+      localRestartTime: 120,
+      peerRestartTime: 120,
+      peerRestarting: false,
+      notification: true,
+      peerFamilies: [],
+    };
+    const n = withHardReset({ code: 6, subcode: 10 }, gr);
+    t.same([n.code, n.subcode, ...n.data!], [6, 9, 6, 10], 'Hard Reset carrying Cease / BFD Down');
+    t.notOk(keepsRoutes(gr, { kind: 'notification', direction: 'sent', code: n.code, subcode: n.subcode }));
+    t.same(
+      withHardReset({ code: 6, subcode: 10 }, { ...gr, notification: false }),
+      { code: 6, subcode: 10 },
+      'no N bit: as is',
+    );
+  },
+);
