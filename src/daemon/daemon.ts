@@ -5,6 +5,7 @@
  *                    ├─► desired prefixes ─┼─► OSPF speaker ─► leaf
  *   IPAM aggregate ──┘                    └─► routes ─► kernel (blackholes, layer 2 peers)
  *   BGP peers' routes (accept policy, install) ──► routes ─► kernel (learned, ECMP)
+ *   BFD sessions (per-peer `bfd`) ──► a failure takes that BGP session down (bfd-wiring.ts)
  *
  * Nothing here speaks a protocol: it only decides what is desired and asks each consumer to
  * reconcile toward it.
