@@ -40,6 +40,8 @@ export interface FrrOspfInterface {
   /** Absent: FRR's default for the interface (broadcast on a veth or bridge). */
   network?: 'point-to-point';
   priority?: number;
+  /** `ip ospf cost`; absent: FRR's (reference bandwidth based). */
+  cost?: number;
   /** Authentication lines (`frrMd5`). */
   auth?: string;
 }
@@ -52,6 +54,7 @@ export function frrOspfConfig(routerId: string, interfaces: FrrOspfInterface[], 
     if (i.network) lines.push(` ip ospf network ${i.network}`);
     lines.push(' ip ospf area 0.0.0.0');
     if (i.priority !== undefined) lines.push(` ip ospf priority ${i.priority}`);
+    if (i.cost !== undefined) lines.push(` ip ospf cost ${i.cost}`);
     lines.push(' ip ospf hello-interval 2', ' ip ospf dead-interval 8');
     if (i.auth) lines.push(i.auth);
   }
@@ -190,6 +193,7 @@ export interface OspfIfaceConfig {
   helloInterval?: number;
   deadInterval?: number;
   priority?: number;
+  cost?: number;
   auth?: Record<string, unknown>;
 }
 
