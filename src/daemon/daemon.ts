@@ -144,7 +144,12 @@ export class Daemon {
     if (config.bgp) {
       const log = this.logger.child({ component: 'bgp' });
       this.bgp = await createBgp(config.bgp, this.routerId, clock, log, preserved);
-      this.bgp.onRibSynced(() => this.routes?.sweepAdopted());
+      // The re-learned routes reach the route programmer first (its feed coalesces UPDATEs), so
+      // the sweep never removes a route the peers did re-send.
+      this.bgp.onRibSynced(() => {
+        this.learned?.flush();
+        this.routes?.sweepAdopted();
+      });
       if (config.bgp.peers.some((p) => p.bfd)) {
         // BFD only loads when a peer asks for it (RFC 5882: it watches those BGP sessions' paths).
         const [{ BfdManager }, { BfdWiring }] = await Promise.all([

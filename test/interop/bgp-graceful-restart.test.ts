@@ -95,23 +95,28 @@ async function rig(t: Test, o: { gr: boolean; leafGr?: boolean }) {
   return { leafNs, nodeNs, leaf, node };
 }
 
-/** Pings `dst` every 10 ms for `seconds`, while `during` runs; returns [sent, lost]. */
+/** Pings `dst` every 10 ms for `seconds` from `ns`; resolves to [sent, lost]. */
+async function ping(ns: Namespace, dst: string, seconds: number): Promise<[number, number]> {
+  const r = await ns.exec('ping', ['-n', '-q', '-i', '0.01', '-W', '1', '-w', String(seconds), dst], {
+    allowFail: true,
+    timeoutMs: (seconds + 10) * 1000,
+  });
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+  if (!m) throw new Error(`no ping summary in: ${r.stdout}`);
+  return [Number(m[1]), Number(m[1]) - Number(m[2])];
+}
+
+/** Pings `dst` every 10 ms for `seconds` while `during` runs (from 0.5 s on). */
 async function pingDuring(
   ns: Namespace,
   dst: string,
   seconds: number,
   during: () => Promise<void>,
 ): Promise<[number, number]> {
-  const ping = ns.exec('ping', ['-n', '-q', '-i', '0.01', '-W', '1', '-w', String(seconds), dst], {
-    allowFail: true,
-    timeoutMs: (seconds + 10) * 1000,
-  });
+  const result = ping(ns, dst, seconds);
   await new Promise((r) => setTimeout(r, 500));
   await during();
-  const out = (await ping).stdout;
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
-  if (!m) throw new Error(`no ping summary in: ${out}`);
-  return [Number(m[1]), Number(m[1]) - Number(m[2])];
+  return result;
 }
 
 /** What a DaemonSet does: SIGTERM, wait for the exit, start the new process. */
@@ -138,22 +143,36 @@ t.test(
         const { leafNs, nodeNs, leaf, node } = await rig(t, { gr });
         const s = await node.status();
         if (gr) {
-          t.match(s.bgp?.peers[0]?.gracefulRestart, { negotiated: true, localRestartTime: 30 });
+          t.match(s.bgp?.peers[0]?.gracefulRestart, {
+            negotiated: true,
+            localRestartTime: 30,
+            notification: true,
+          });
           t.equal(s.bgp?.peers[0]?.gracefulRestart?.peerRestartTime, LEAF_RESTART_TIME);
         }
+        // The other way too: the node reaches the leaf's loopback through the learned default,
+        // which the restarting podroute must leave in the kernel (RFC 4724 4.1).
+        const back = ping(nodeNs, LEAF_LO, 8);
         const [sent, lost] = await pingDuring(leafNs, POD, 8, () => rollingRestart(t, node));
+        const [backSent, backLost] = await back;
         counts[gr ? 'gr' : 'plain'] = [sent, lost];
         t.comment(
           `rolling restart ${gr ? 'with' : 'without'} graceful restart: ${lost} of ${sent} pings lost`,
         );
         if (gr) {
           t.equal(lost, 0, 'no packet lost');
+          t.comment(`node to leaf through the learned default: ${backLost} of ${backSent} lost`);
+          t.equal(backLost, 0, 'no packet lost through the learned default either');
           const after = await node.status();
           t.equal(after.bgp?.gracefulRestart?.restarting, false, 'the new process finished its restart');
           t.ok(await nodeNs.route('default'), 'the learned default survived the restart');
           t.ok(await nodeNs.route(EXTRA), 'and the other learned route');
           const frr = await leaf.vtysh('show bgp neighbors 198.18.0.1');
           t.match(frr, /Graceful Restart/i, 'FRR saw the capability');
+          t.match(frr, /R bit: True/, 'FRR saw our R bit (we restarted)');
+          t.match(frr, /F bit: True/, 'and the F bit (our forwarding state survived)');
+          t.match(frr, /N bit: True/, 'N bit (RFC 8538) negotiated');
+          t.match(frr, /Notifications:\s+0\s+\d+/, 'the leaf sent no NOTIFICATION');
         } else {
           t.ok(lost > 0, 'packets lost while the node was withdrawn');
         }
