@@ -75,7 +75,14 @@ export const ospfSchema = z
       error: 'announceAs external is not allowed when an interface is in a stub area (RFC 2328 3.6)',
       path: ['announceAs'],
     },
-  );
+  )
+  // A stub link's cost is a 16-bit field of the router-LSA (RFC 2328 A.4.2); only the external
+  // metric has 24 bits (A.4.5).
+  .refine((o) => o.announceAs !== 'stub' || o.metric <= 0xffff, {
+    error:
+      'is above 65535, the largest stub link cost (RFC 2328 A.4.2); up to 16777215 only with announceAs external',
+    path: ['metric'],
+  });
 
 export type OspfInterfaceConfig = z.infer<typeof ospfInterfaceSchema>;
 export type OspfAuthConfig = z.infer<typeof authSchema>;

@@ -69,4 +69,8 @@ t.test('bad values are refused with messages', async (t) => {
     [/announceAs: announceAs external is not allowed/],
   );
   t.match(issues({ interfaces: [{ name: 'eth1', colour: 'blue' }] }), [/colour|Unrecognized/i]);
+  // A stub link's cost has 16 bits: a larger metric would not fit the router-LSA.
+  t.match(issues({ interfaces: [{ name: 'eth1' }], metric: 70000 }), [/^metric: is above 65535/]);
+  t.same(issues({ interfaces: [{ name: 'eth1' }], metric: 65535 }), []);
+  t.same(issues({ interfaces: [{ name: 'eth1' }], announceAs: 'external', metric: 70000 }), []);
 });
