@@ -48,8 +48,14 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     message = `is not one of ${issue.values.map((v) => String(v)).join(', ')}`;
   else if (message.startsWith('Too') || message.startsWith('Invalid')) message = message.toLowerCase();
   // A secret is never echoed (the line may end up in logs).
-  const shown = issue.path.at(-1) === 'password' ? '(hidden)' : JSON.stringify(value);
+  const shown = isSecret(issue.path) ? '(hidden)' : JSON.stringify(value);
   return [`${path}: ${shown} ${message}`];
+}
+
+/** A BGP peer's `password`, an OSPF interface's `auth.key` (RFC 2328 D.3: simple, MD5, HMAC keys). */
+function isSecret(path: readonly PropertyKey[]): boolean {
+  const last = path.at(-1);
+  return last === 'password' || (last === 'key' && path.at(-2) === 'auth');
 }
 
 function article(expected: string): string {
