@@ -11,6 +11,7 @@
 import type { BfdManagerStatus } from '../bfd/index.js';
 import type { BgpPeerStatus, BgpStatus } from '../bgp/speaker.js';
 import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/status.js';
+import type { AwsRoutesStatus } from '../routes/aws/status.js';
 import type { RoutesStatus } from '../routes/manager.js';
 
 export type { BgpPeerStatus, BgpStatus, OspfInterfaceStatus, OspfNeighborStatus, OspfStatus, RoutesStatus };
@@ -26,6 +27,8 @@ export interface StatusJson {
   routes?: RoutesStatus;
   /** BFD sessions (per BGP peer with `bfd`): state, negotiated intervals, diagnostics, drops. */
   bfd?: BfdManagerStatus;
+  /** VPC route tables (`aws:` configured): leadership, plan, last pass, EC2 errors. */
+  aws?: AwsRoutesStatus;
 }
 
 /** BGP FSM states, RFC 4271 8.2.2. */

@@ -25,6 +25,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } from '../net/prefix.js';
 import type { RoutesManager } from '../routes/manager.js';
+import type { AwsRoutesHandle } from './aws.js';
 import type { BfdWiring } from './bfd-wiring.js';
 import { checkKubernetesConfig, type KubeNode, startKubeNode } from './kubernetes.js';
 import type { LearnedFeed } from './learned-feed.js';
@@ -56,6 +57,7 @@ export class Daemon {
   private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
   private kube: KubeNode | undefined;
+  private aws: AwsRoutesHandle | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
     const { config, logger } = opts;
@@ -209,6 +211,17 @@ export class Daemon {
       // the node records with the claims; its changes reach reconcile through ipam.onChange.
       this.untrackNodes = await this.ipam.cluster.trackNodes();
     }
+    if (config.aws) {
+      // VPC route tables (one writer per cluster): the SDK loads only here.
+      const { startAwsRoutes } = await import('./aws.js');
+      this.aws = await startAwsRoutes({
+        config,
+        node: this.node,
+        store: this.store,
+        clock,
+        logger: this.logger,
+      });
+    }
     this.logger.info(
       { node: this.node, routerId: this.routerId, announced: this.desired.map(formatPrefix) },
       'podroute started',
@@ -263,6 +276,7 @@ export class Daemon {
     if (this.ospf) doc.ospf = this.ospf.status();
     if (this.routes) doc.routes = this.routes.status();
     if (this.bfd) doc.bfd = this.bfd.manager.status();
+    if (this.aws) doc.aws = this.aws.controller.status();
     return doc;
   }
 
@@ -306,6 +320,7 @@ export class Daemon {
       // The sessions' ends above took their learned routes out of the kernel (by diff).
       this.learned?.stop();
       await this.routes?.stop({ removeRoutes: false });
+      await this.aws?.stop();
       await this.ipam?.close();
       await this.store?.close();
       await this.api.close();
