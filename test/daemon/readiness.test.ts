@@ -27,7 +27,7 @@ function doc(states: Record<string, PeerState>): StatusJson {
         lastError: null,
       })),
     },
-  } as StatusJson;
+  } as unknown as StatusJson;
 }
 
 t.test('sessions Established once, IPAM holding a block', async (t) => {
