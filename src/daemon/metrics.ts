@@ -148,6 +148,37 @@ const SERIES: Series[] = [
     counter: true,
     samples: (d) => (d.routes ? [[{}, d.routes.errors]] : []),
   },
+  {
+    name: 'podroute_aws_leader',
+    labels: [],
+    help: '1 when this node writes the cluster’s VPC route tables',
+    samples: (d) => (d.aws ? [[{}, d.aws.leader ? 1 : 0]] : []),
+  },
+  {
+    name: 'podroute_aws_routes_used',
+    labels: [],
+    help: 'VPC routes in the plan (leader only)',
+    samples: (d) => (d.aws?.plan ? [[{}, d.aws.plan.routesUsed]] : []),
+  },
+  {
+    name: 'podroute_aws_route_budget',
+    labels: [],
+    help: 'VPC route budget per table the plan was made for (leader only)',
+    samples: (d) => (d.aws?.plan ? [[{}, d.aws.plan.budget]] : []),
+  },
+  {
+    name: 'podroute_aws_unplanned_blocks',
+    labels: [],
+    help: 'Pod blocks the plan could not fit (leader only)',
+    samples: (d) => (d.aws?.plan ? [[{}, d.aws.plan.unplanned.length]] : []),
+  },
+  {
+    name: 'podroute_aws_api_errors_total',
+    labels: ['code'],
+    help: 'Failed EC2 calls by error code, throttling included',
+    counter: true,
+    samples: (d) => Object.entries(d.aws?.apiErrors ?? {}).map(([code, n]): Sample => [{ code }, n]),
+  },
 ];
 
 export function createMetricsRegistry(getStatus: () => StatusJson): Registry {

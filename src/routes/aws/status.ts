@@ -1,6 +1,6 @@
 /**
- * The VPC route controller's status view (`AwsRoutesStatus`, the `aws` section of the daemon's
- * status) and its metric samples: routes used, budget, EC2 API errors by code.
+ * The VPC route controller's status view: the `aws` section of the daemon's status document, which
+ * the metrics (routes used, budget, unplanned blocks, EC2 errors by code) are read from.
  */
 import type { Unplanned } from './plan-types.js';
 
@@ -38,56 +38,4 @@ export interface AwsRoutesStatus {
   readonly lastApply: AwsApplyStatus | null;
   /** Cumulative failed EC2 calls by error code (throttling included). */
   readonly apiErrors: Readonly<Record<string, number>>;
-}
-
-export interface MetricSample {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'gauge' | 'counter';
-  readonly value: number;
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** Prometheus samples for a status view: a metrics registry adds them as they are. */
-export function awsMetricSamples(s: AwsRoutesStatus): MetricSample[] {
-  const out: MetricSample[] = [
-    {
-      name: 'podroute_aws_leader',
-      help: 'This node writes the VPC route tables',
-      type: 'gauge',
-      value: s.leader ? 1 : 0,
-    },
-  ];
-  if (s.plan) {
-    out.push(
-      {
-        name: 'podroute_aws_routes_used',
-        help: 'VPC routes in the plan',
-        type: 'gauge',
-        value: s.plan.routesUsed,
-      },
-      {
-        name: 'podroute_aws_route_budget',
-        help: 'VPC route budget per table',
-        type: 'gauge',
-        value: s.plan.budget,
-      },
-      {
-        name: 'podroute_aws_unplanned_blocks',
-        help: 'Pod blocks without a VPC route',
-        type: 'gauge',
-        value: s.plan.unplanned.length,
-      },
-    );
-  }
-  for (const [code, n] of Object.entries(s.apiErrors).sort()) {
-    out.push({
-      name: 'podroute_aws_api_errors_total',
-      help: 'Failed EC2 calls',
-      type: 'counter',
-      value: n,
-      labels: { code },
-    });
-  }
-  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * The controller's pure pieces: which EC2 errors are retried and how long it waits, the per-table
  * diff (ownership: inside the pod networks AND recorded), the stored record read back whatever
- * it holds, and the metric samples of a status view.
+ * it holds, and the status view for people.
  */
 import t from 'tap';
 import { ManualClock } from '../../../src/lib/clock.js';
@@ -11,7 +11,7 @@ import { retryableCode, withBackoff } from '../../../src/routes/aws/backoff.js';
 import { formatAwsStatus } from '../../../src/routes/aws/format.js';
 import { EMPTY_RECORD, parseRecord } from '../../../src/routes/aws/leader.js';
 import type { Plan } from '../../../src/routes/aws/plan-types.js';
-import { type AwsRoutesStatus, awsMetricSamples } from '../../../src/routes/aws/status.js';
+import type { AwsRoutesStatus } from '../../../src/routes/aws/status.js';
 
 const sdkError = (name: string, status: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -118,37 +118,6 @@ t.test('parseRecord: whatever is stored, never a crash', async (t) => {
     tables: { 'rtb-1': ['198.19.0.0/26'] },
     vpcId: 'vpc-1',
   });
-});
-
-t.test('metric samples', async (t) => {
-  const s: AwsRoutesStatus = {
-    leader: true,
-    holder: null,
-    leadership: 'file',
-    plan: {
-      routesUsed: 3,
-      budget: 49,
-      configuredBudget: 50,
-      routeLimitCap: null,
-      forwarders: [],
-      unplanned: [{ block: '198.19.0.0/26', node: 'a', reason: 'x' }],
-    },
-    routeTables: [],
-    unmatchedNodes: [],
-    conflicts: [],
-    lastApply: null,
-    apiErrors: { RequestLimitExceeded: 4 },
-  };
-  t.same(
-    awsMetricSamples(s).map((m) => [m.name, m.value, m.labels?.code]),
-    [
-      ['podroute_aws_leader', 1, undefined],
-      ['podroute_aws_routes_used', 3, undefined],
-      ['podroute_aws_route_budget', 49, undefined],
-      ['podroute_aws_unplanned_blocks', 1, undefined],
-      ['podroute_aws_api_errors_total', 4, 'RequestLimitExceeded'],
-    ],
-  );
 });
 
 t.test('status for people', async (t) => {
