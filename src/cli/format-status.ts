@@ -48,11 +48,36 @@ export function formatStatus(doc: StatusJson): string {
       ]);
     }
     out.push(table(rows));
+    out.push(...formatGracefulRestart(doc.bgp));
   }
   if (doc.bfd) out.push('', ...formatBfd(doc.bfd));
   if (doc.routes?.learned && doc.routes.learned.paths > 0) out.push('', ...formatLearned(doc.routes.learned));
   if (doc.ospf) out.push('', ...formatOspf(doc.ospf));
   return out.join('\n');
+}
+
+/** Graceful restart (RFC 4724): our restart's progress, then per peer what was agreed and what we keep. */
+export function formatGracefulRestart(bgp: NonNullable<StatusJson['bgp']>): string[] {
+  const g = bgp.gracefulRestart;
+  const peers = bgp.peers.filter((p) => p.gracefulRestart);
+  if (!g && peers.length === 0) return [];
+  const head = g ? `Graceful restart  restart time ${g.restartTime} s` : 'Graceful restart';
+  const waiting =
+    g?.restarting && g.waitingFor.length > 0
+      ? `  (restarting: waiting for ${g.waitingFor.join(', ')}, ${g.secondsLeft ?? 0} s left)`
+      : '';
+  const rows = [['Peer', 'Negotiated', 'Peer time', 'N bit', 'Helping']];
+  for (const p of peers) {
+    const r = p.gracefulRestart!;
+    rows.push([
+      p.address,
+      r.negotiated ? 'yes' : 'no',
+      r.peerRestartTime === null ? '-' : `${r.peerRestartTime} s`,
+      r.notification ? 'yes' : 'no',
+      r.helping ? `${r.staleRoutes} stale, ${r.staleSecondsLeft ?? 0} s left` : '-',
+    ]);
+  }
+  return ['', head + waiting, table(rows)];
 }
 
 /**
