@@ -96,13 +96,15 @@ export type SessionEnd =
  * RFC 4724 4.2: the TCP session ended without a NOTIFICATION. RFC 8538 3: with the N bit, also
  * after any NOTIFICATION (sent or received, the Hold Timer's included) other than Hard Reset.
  * A restart time of 0 means the peer will not be back with its forwarding state: nothing to keep.
+ * Cease / BFD Down (RFC 9384) neither, even unwrapped: BFD saw the forwarding path fail (RFC 5882
+ * 4.3), so routes through it must go now, not after the restart time.
  */
 export function keepsRoutes(gr: GracefulRestartSession | undefined, end: SessionEnd): boolean {
   if (!gr || gr.peerRestartTime === 0) return false;
   if (end.kind === 'connection') return true;
   if (end.kind === 'stopped') return false;
-  if (!gr.notification) return false;
-  return !(end.code === ErrorCode.Cease && end.subcode === CeaseSubcode.HardReset);
+  if (!gr.notification || end.code !== ErrorCode.Cease) return gr.notification;
+  return end.subcode !== CeaseSubcode.HardReset && end.subcode !== CeaseSubcode.BfdDown;
 }
 
 /**

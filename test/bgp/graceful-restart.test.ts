@@ -99,6 +99,9 @@ t.test('pure rules: capability, negotiation, when helper mode applies, Hard Rese
   t.ok(keepsRoutes(withN, cease), 'RFC 8538 3: with N, a Cease other than Hard Reset keeps routes');
   t.ok(keepsRoutes(withN, holdSent), 'RFC 8538 3: with N, our Hold Timer Expired too');
   t.notOk(keepsRoutes(withN, hard), 'Hard Reset never keeps them');
+  const bfd = { kind: 'notification', direction: 'received', code: 6, subcode: 10 } as const;
+  t.notOk(keepsRoutes(withN, bfd), 'BFD Down: the path is dead, nothing kept');
+  t.equal(withHardReset({ code: 6, subcode: 10 }, withN).subcode, 9, 'BFD Down goes as Hard Reset with N');
   t.notOk(keepsRoutes(undefined, { kind: 'connection' }), 'no capability, no helper');
   t.notOk(keepsRoutes(session({ peerRestartTime: 0 }), { kind: 'connection' }), 'restart time 0');
   t.notOk(keepsRoutes(plain, { kind: 'stopped' }), 'our own stop');
