@@ -129,7 +129,15 @@ export class Daemon {
       registerIpamApi(this.api, this.ipam);
       const ipam = this.ipam;
       // New labels place the node's next blocks; held ones are never renumbered.
-      kube?.watcher.onChange(() => void ipam.relabel(kube.labels()));
+      kube?.watcher.onChange(() => {
+        ipam.relabel(kube.labels()).catch((e: unknown) => {
+          // The store is unreachable: the node stays in its group until the next label change.
+          this.logger.warn(
+            { error: (e as Error).message },
+            'could not re-place the node after its labels changed',
+          );
+        });
+      });
     }
     let preserved = false;
     if (config.bgp?.gracefulRestart && (config.routes ?? defaultRoutesConfig).manage) {
