@@ -3,6 +3,7 @@
  * `gobgp neighbor` and `show ip ospf neighbor`: fixed columns, one row per peer or neighbor.
  */
 import type { OspfInterfaceStatus, OspfStatus, StatusJson } from '../api/status.js';
+import { formatAwsStatus } from '../routes/aws/format.js';
 import type { LearnedStatus } from '../routes/learned-view.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
@@ -51,6 +52,7 @@ export function formatStatus(doc: StatusJson): string {
     out.push(...formatGracefulRestart(doc.bgp));
   }
   if (doc.bfd) out.push('', ...formatBfd(doc.bfd));
+  if (doc.aws) out.push('', ...formatAwsStatus(doc.aws));
   if (doc.routes?.learned && doc.routes.learned.paths > 0) out.push('', ...formatLearned(doc.routes.learned));
   if (doc.ospf) out.push('', ...formatOspf(doc.ospf));
   return out.join('\n');

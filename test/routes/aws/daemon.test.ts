@@ -96,6 +96,9 @@ t.test('the daemon runs the VPC route controller and reports it', async (t) => {
     { '198.19.0.0/26': 'eni-01', '198.19.1.0/26': 'eni-02' },
     'the VPC table holds the store nodes’ routes',
   );
+  const table2 = spawnSync(BIN, ['status', '--socket', sock], { encoding: 'utf8', env });
+  t.match(table2.stdout, /AWS VPC routes {2}leader \(file\) {2}routes 2\/49\n/, 'status for people');
+  t.match(table2.stdout, /Not an EC2 instance: ctl /, 'the daemon’s own node is no instance here');
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM: clean exit');
