@@ -12,6 +12,8 @@ export interface RibDiff {
 
 export class AdjRibOut {
   private readonly sent = new Map<string, Prefix>();
+  /** Attribute key per sent prefix (absent = ''). */
+  private readonly sentKeys = new Map<string, string>();
 
   get size(): number {
     return this.sent.size;
@@ -26,19 +28,28 @@ export class AdjRibOut {
    * What must change for the peer to hold exactly `desired` (restricted by `sendable`), and
    * records it as done: the caller sends the UPDATEs right away on the Established session.
    */
-  reconcile(desired: ReadonlyMap<string, Prefix>, sendable: (p: Prefix) => boolean): RibDiff {
+  reconcile(
+    desired: ReadonlyMap<string, Prefix>,
+    sendable: (p: Prefix) => boolean,
+    attributesKey: (p: Prefix) => string = () => '',
+  ): RibDiff {
     const announce: Prefix[] = [];
     const withdraw: Prefix[] = [];
     for (const [key, p] of this.sent) {
       if (!desired.has(key) || !sendable(p)) {
         withdraw.push(p);
         this.sent.delete(key);
+        this.sentKeys.delete(key);
       }
     }
     for (const [key, p] of desired) {
-      if (!this.sent.has(key) && sendable(p)) {
+      const attrs = this.sent.has(key) || sendable(p) ? attributesKey(p) : undefined;
+      if (attrs === undefined) continue;
+      if (!this.sent.has(key) || (this.sentKeys.get(key) ?? '') !== attrs) {
         announce.push(p);
         this.sent.set(key, p);
+        if (attrs === '') this.sentKeys.delete(key);
+        else this.sentKeys.set(key, attrs);
       }
     }
     return { announce, withdraw };
@@ -47,13 +58,14 @@ export class AdjRibOut {
   /** Everything, withdrawn (drain). */
   withdrawAll(): Prefix[] {
     const all = this.prefixes();
-    this.sent.clear();
+    this.clear();
     return all;
   }
 
   /** The session went down: the peer forgot our routes. */
   clear(): void {
     this.sent.clear();
+    this.sentKeys.clear();
   }
 
   has(p: Prefix): boolean {

@@ -24,6 +24,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { formatAddress, formatPrefix, type Prefix, parseAddress } from '../net/prefix.js';
 import type { ReceivedRoute } from './adj-rib-in.js';
+import { GRACEFUL_SHUTDOWN, mergeTags, type RouteTags, tagsKey } from './communities.js';
 import { type LocalGracefulRestart, restartNotification, type SessionEnd } from './graceful-restart.js';
 import { PeerListener } from './listener.js';
 import { endOfRib, isEndOfRib, truncateUtf8, type UpdateMessage } from './message/index.js';
@@ -35,7 +36,7 @@ import { Session } from './session.js';
 import { peerSecurity } from './socket-options.js';
 import { type BgpPeerStatus, Peer } from './speaker-peer.js';
 import { NetTransport, type TransportFactory } from './transport.js';
-import { buildUpdates, type OriginateParams } from './update-builder.js';
+import { buildTaggedUpdates, buildUpdates, type OriginateParams } from './update-builder.js';
 
 export interface BgpSpeakerOptions {
   asn: number;
@@ -58,6 +59,10 @@ export interface BgpSpeakerOptions {
    * the R and F bits until every peer re-sent its routes (RFC 4724 3, 4.1).
    */
   forwardingPreserved?: boolean;
+  /** bgp.communities / bgp.largeCommunities: on every route to every peer. */
+  communities?: RouteTags;
+  /** bgp.gracefulShutdown.wait in seconds (RFC 8326): 0 or absent = withdraw at once. */
+  gracefulShutdownWait?: number;
 }
 
 export type { BgpPeerGracefulRestart, BgpPeerStatus } from './speaker-peer.js';
@@ -94,6 +99,10 @@ export class BgpSpeaker {
   private readonly transport: TransportFactory;
   private readonly log: Logger;
   private readonly desired = new Map<string, Prefix>();
+  /** Per-prefix communities (announce entries), by canonical prefix text. */
+  private prefixTags: ReadonlyMap<string, RouteTags> = new Map();
+  /** Peers being taken down on purpose: their routes carry GRACEFUL_SHUTDOWN (RFC 8326). */
+  private readonly shuttingDown = new Set<Peer>();
   private listener: PeerListener | undefined;
   private started = false;
   private readonly receivedListeners: ((peerDown: boolean) => void)[] = [];
@@ -103,53 +112,61 @@ export class BgpSpeaker {
     local?: string,
   ) => void)[] = [];
   private readonly restartSync: RestartSync | undefined;
+  /** What OPENs offer for graceful restart (shared: RestartSync updates it in place). */
+  private readonly grFlags: RestartFlags | undefined;
 
   constructor(private readonly opts: BgpSpeakerOptions) {
     this.transport = opts.transport ?? new NetTransport();
     // RFC 2385 keys and RFC 5082 TTLs go on the sockets; the transport never logs them.
     for (const cfg of opts.peers) this.transport.setPeerSecurity?.(cfg.address, peerSecurity(cfg));
     this.log = opts.logger;
-    const families = [IPV4_UNICAST, IPV6_UNICAST];
     const gr = opts.gracefulRestart;
     const preserved = opts.forwardingPreserved === true;
     // What every OPEN offers; RestartSync clears R and sets F in place once the restart is over.
     const flags: RestartFlags | undefined = gr
       ? { restartTime: gr.restartTime, restarting: preserved, forwardingPreserved: preserved }
       : undefined;
-    for (const cfg of opts.peers) {
-      const local: LocalGracefulRestart | undefined = cfg.gracefulRestart ? flags : undefined;
-      const peer = new Peer(cfg, opts.asn, opts.clock, opts.logger, local, () => this.receivedChanged(true));
-      peer.session = new Session({
-        peer: cfg,
-        local: {
-          asn: opts.asn,
-          routerId: opts.routerId,
-          holdTime: cfg.holdTime,
-          families,
-          ...(local ? { gracefulRestart: local } : {}),
-        },
-        clock: opts.clock,
-        logger: opts.logger,
-        transport: this.transport,
-        backoffInitialMs: opts.backoffInitialMs,
-        random: opts.random,
-        hooks: {
-          established: () => this.onEstablished(peer),
-          down: (_s, end) => this.onDown(peer, end),
-          update: (_s, u) => this.onUpdate(peer, u),
-          routeRefresh: () => this.onRouteRefresh(peer),
-          stateChange: (s, _from, to) => {
-            for (const fn of this.stateListeners) fn(cfg.address, to, s.localAddress);
-          },
-        },
-      });
-      this.peers.push(peer);
-      this.byAddress.set(canonicalAddress(cfg.address), peer);
-    }
+    this.grFlags = flags;
+    for (const cfg of opts.peers) this.createPeer(cfg);
     if (flags) {
       const awaited = this.peers.filter((p) => p.gracefulRestart).map((p) => p.config.address);
       this.restartSync = new RestartSync(awaited, opts.clock, flags);
     }
+  }
+
+  /** One configured peer and its session, not started. */
+  private createPeer(cfg: BgpPeerConfig): Peer {
+    const local: LocalGracefulRestart | undefined = cfg.gracefulRestart ? this.grFlags : undefined;
+    const peer = new Peer(cfg, this.opts.asn, this.opts.clock, this.opts.logger, local, () =>
+      this.receivedChanged(true),
+    );
+    peer.session = new Session({
+      peer: cfg,
+      local: {
+        asn: this.opts.asn,
+        routerId: this.opts.routerId,
+        holdTime: cfg.holdTime,
+        families: [IPV4_UNICAST, IPV6_UNICAST],
+        ...(local ? { gracefulRestart: local } : {}),
+      },
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      transport: this.transport,
+      backoffInitialMs: this.opts.backoffInitialMs,
+      random: this.opts.random,
+      hooks: {
+        established: () => this.onEstablished(peer),
+        down: (_s, end) => this.onDown(peer, end),
+        update: (_s, u) => this.onUpdate(peer, u),
+        routeRefresh: () => this.onRouteRefresh(peer),
+        stateChange: (s, _from, to) => {
+          for (const fn of this.stateListeners) fn(cfg.address, to, s.localAddress);
+        },
+      },
+    });
+    this.peers.push(peer);
+    this.byAddress.set(canonicalAddress(cfg.address), peer);
+    return peer;
   }
 
   /**
@@ -171,17 +188,7 @@ export class BgpSpeaker {
     this.started = true;
     const needListener = this.opts.listenPort > 0 && this.peers.some((p) => p.config.passive);
     if (needListener) {
-      this.listener = new PeerListener({
-        port: this.opts.listenPort,
-        host: this.opts.listenAddress,
-        transport: this.transport,
-        logger: this.log,
-        route: (addr) => {
-          const peer = this.byAddress.get(canonicalAddress(addr));
-          return peer ? (s) => peer.session.acceptIncoming(s) : undefined;
-        },
-      });
-      await this.listener.start();
+      await this.listen();
     } else if (this.peers.some((p) => p.config.passive)) {
       this.log.warn({}, 'passive BGP peers configured but bgp.listenPort is 0: they can never connect');
     }
@@ -208,6 +215,7 @@ export class BgpSpeaker {
    * down or after 2 s.
    */
   async stop(mode: { drain: boolean; message?: string }): Promise<void> {
+    if (mode.drain) await this.gracefulShutdown(this.peers);
     const drain = {
       code: ErrorCode.Cease,
       subcode: CeaseSubcode.AdministrativeShutdown,
@@ -235,6 +243,63 @@ export class BgpSpeaker {
     // A peer that stopped reading keeps its socket half-open: cut it.
     for (const peer of this.peers) if (peer.session.state !== 'Idle') peer.session.abort();
     await this.listener?.close();
+  }
+
+  /**
+   * Per-prefix communities (the `announce` entries that give some); a change is sent to every
+   * Established peer as UPDATEs of the prefixes it concerns.
+   */
+  setPrefixTags(tags: ReadonlyMap<string, RouteTags>): void {
+    this.prefixTags = tags;
+    for (const peer of this.peers) if (peer.session.state === 'Established') this.reconcile(peer);
+  }
+
+  /**
+   * Takes one peer down on purpose and forgets it (a peer removed from the configuration): RFC 8326
+   * re-announce with GRACEFUL_SHUTDOWN and the configured wait, then withdraw and Cease /
+   * Administrative Shutdown (RFC 4486 4) with `message`. False for an unknown peer.
+   */
+  async removePeer(address: string, message?: string): Promise<boolean> {
+    const key = canonicalAddress(address);
+    const peer = this.byAddress.get(key);
+    if (!peer) return false;
+    await this.gracefulShutdown([peer]);
+    if (peer.session.state === 'Established') {
+      const withdraw = peer.ribOut.withdrawAll();
+      if (withdraw.length > 0) peer.session.sendUpdates(buildUpdates(this.originate(peer), [], withdraw));
+    }
+    peer.stale.cancel();
+    await peer.session.stop({
+      code: ErrorCode.Cease,
+      subcode: CeaseSubcode.AdministrativeShutdown,
+      ...(message ? { shutdownMessage: truncateUtf8(message) } : {}),
+    });
+    this.shuttingDown.delete(peer);
+    this.byAddress.delete(key);
+    this.peers.splice(this.peers.indexOf(peer), 1);
+    // Its MD5 key and TTL floor leave the listener and later connects (reload: a removed peer).
+    this.transport.setPeerSecurity?.(address, undefined);
+    return true;
+  }
+
+  /**
+   * RFC 8326 4: before routes are withdrawn on purpose, re-announce them with GRACEFUL_SHUTDOWN so
+   * the peers move traffic to other paths, and give them bgp.gracefulShutdown.wait seconds (on the
+   * injected clock) to do so. Nothing with a wait of 0 or no Established peer among `peers`.
+   */
+  private async gracefulShutdown(peers: readonly Peer[]): Promise<void> {
+    const wait = this.opts.gracefulShutdownWait ?? 0;
+    const up = peers.filter((p) => p.session.state === 'Established' && p.ribOut.size > 0);
+    if (wait <= 0 || up.length === 0) return;
+    for (const peer of up) {
+      this.shuttingDown.add(peer);
+      this.reconcile(peer);
+    }
+    this.log.info(
+      { peers: up.map((p) => p.config.address), wait },
+      'BGP graceful shutdown: waiting before withdrawing',
+    );
+    await new Promise<void>((resolve) => this.opts.clock.setTimer(wait * 1000, resolve));
   }
 
   status(): BgpStatus {
@@ -300,6 +365,71 @@ export class BgpSpeaker {
     const peer = this.byAddress.get(canonicalAddress(address));
     if (peer && this.started) peer.session.start();
   }
+  /**
+   * Reload: a peer added to the configuration. Its TCP protections go on the transport first, then
+   * it starts at once when the speaker runs (with the listener, when it is the first passive peer).
+   */
+  async addPeer(cfg: BgpPeerConfig): Promise<void> {
+    if (this.byAddress.has(canonicalAddress(cfg.address))) throw new Error(`BGP peer ${cfg.address} exists`);
+    this.transport.setPeerSecurity?.(cfg.address, peerSecurity(cfg));
+    const peer = this.createPeer(cfg);
+    if (!this.started) return;
+    if (cfg.passive && !this.listener && this.opts.listenPort > 0) await this.listen();
+    peer.silence.start();
+    peer.session.start();
+  }
+
+  /**
+   * Reload: new settings for a peer that need no new session (src/config/diff.ts): `exports` and
+   * `resend` reconcile its Adj-RIB-Out (`resend` sends every route again, new attributes replacing
+   * the old ones, RFC 4271 3.1); `imports` filters the kept routes again and asks the peer for its
+   * routes once more (RFC 2918) so those the new policy allows arrive. Returns false when the
+   * peer cannot refresh (no capability): the caller resets the session instead.
+   */
+  reconfigurePeer(
+    cfg: BgpPeerConfig,
+    what: { exports: boolean; imports: boolean; resend: boolean },
+  ): boolean {
+    const peer = this.byAddress.get(canonicalAddress(cfg.address));
+    if (!peer) return false;
+    const installChanged = peer.config.install !== cfg.install;
+    peer.reconfigure(cfg);
+    const up = peer.session.state === 'Established';
+    if (up && what.resend) peer.ribOut.clear();
+    if (up && (what.exports || what.resend)) this.reconcile(peer);
+    let refreshed = true;
+    if (what.imports) {
+      if (peer.ribIn.refilter() > 0) this.receivedChanged(true);
+      const families = peer.session.negotiated?.families ?? [];
+      refreshed = !up || families.every((f) => peer.session.requestRouteRefresh(f.afi, f.safi));
+    }
+    if (installChanged && peer.ribIn.size > 0) this.receivedChanged(true);
+    return refreshed;
+  }
+
+  /**
+   * Reload: new global communities (bgp.communities, bgp.largeCommunities) and RFC 8326 wait; each
+   * Established peer gets UPDATEs for the routes whose attributes changed.
+   */
+  setGlobals(globals: { communities: RouteTags; gracefulShutdownWait: number }): void {
+    this.opts.communities = globals.communities;
+    this.opts.gracefulShutdownWait = globals.gracefulShutdownWait;
+    for (const peer of this.peers) if (peer.session.state === 'Established') this.reconcile(peer);
+  }
+
+  private async listen(): Promise<void> {
+    this.listener = new PeerListener({
+      port: this.opts.listenPort,
+      host: this.opts.listenAddress,
+      transport: this.transport,
+      logger: this.log,
+      route: (addr) => {
+        const peer = this.byAddress.get(canonicalAddress(addr));
+        return peer ? (s) => peer.session.acceptIncoming(s) : undefined;
+      },
+    });
+    await this.listener.start();
+  }
 
   private receivedChanged(peerDown: boolean): void {
     for (const fn of this.receivedListeners) fn(peerDown);
@@ -337,8 +467,9 @@ export class BgpSpeaker {
 
   private reconcile(peer: Peer): UpdateMessage[] {
     const o = this.originate(peer);
-    const diff = peer.ribOut.reconcile(this.desired, this.sendable(peer, o));
-    const updates = buildUpdates(o, diff.announce, diff.withdraw);
+    const tagsOf = this.tagsFor(peer);
+    const diff = peer.ribOut.reconcile(this.desired, this.sendable(peer, o), (p) => tagsKey(tagsOf(p)));
+    const updates = buildTaggedUpdates(o, diff.announce, diff.withdraw, tagsOf);
     if (updates.length > 0) {
       peer.session.sendUpdates(updates);
       this.log.debug(
@@ -347,6 +478,18 @@ export class BgpSpeaker {
       );
     }
     return updates;
+  }
+
+  /** The communities of each prefix to `peer`: global + the peer's + the prefix's (+ GRACEFUL_SHUTDOWN). */
+  private tagsFor(peer: Peer): (p: Prefix) => RouteTags {
+    const { communities, largeCommunities } = peer.config;
+    const gs = this.shuttingDown.has(peer) ? { communities: [GRACEFUL_SHUTDOWN] } : undefined;
+    const base = mergeTags(this.opts.communities, { communities, largeCommunities }, gs);
+    if (this.prefixTags.size === 0) return () => base;
+    return (p) => {
+      const own = this.prefixTags.get(formatPrefix(p));
+      return own ? mergeTags(base, own) : base;
+    };
   }
 
   /**
@@ -372,6 +515,7 @@ export class BgpSpeaker {
 
   /** The Established session ended: graceful restart may keep the peer's routes (helper mode). */
   private onDown(peer: Peer, end: SessionEnd): void {
+    this.shuttingDown.delete(peer);
     const had = peer.ribIn.size > 0;
     peer.ribOut.clear();
     const kept = peer.stale.sessionDown(peer.facts?.gracefulRestart, end);

@@ -4,6 +4,7 @@
  * (all share the same attributes) while staying under the 4096-byte limit.
  */
 import type { Prefix } from '../net/prefix.js';
+import { NO_TAGS, type RouteTags, tagAttributes, tagAttributesSize, tagsKey } from './communities.js';
 import {
   Afi,
   MAX_MESSAGE_LENGTH,
@@ -64,11 +65,15 @@ export function baseAttributes(o: OriginateParams): PathAttributes {
     : { origin: Origin.Igp, asPath: [{ type: SegmentType.AsSequence, asns: [o.localAsn] }] };
 }
 
-/** UPDATEs carrying `withdraw` then `announce`; prefixes of a family we cannot send are the caller's concern. */
+/**
+ * UPDATEs carrying `withdraw` then `announce`, all announced with the communities `tags`; prefixes
+ * of a family we cannot send are the caller's concern.
+ */
 export function buildUpdates(
   o: OriginateParams,
   announce: readonly Prefix[],
   withdraw: readonly Prefix[],
+  tags: RouteTags = NO_TAGS,
 ): UpdateMessage[] {
   const out: UpdateMessage[] = [];
   const v4w = withdraw.filter((p) => p.family === 4);
@@ -84,13 +89,15 @@ export function buildUpdates(
       nlri: [],
     });
   }
-  const base = baseAttributes(o);
+  const base = { ...baseAttributes(o), ...tagAttributes(tags) };
+  const budget = NLRI_BUDGET - tagAttributesSize(tags);
   if (v4a.length > 0 && o.nextHop4) {
     const attributes: PathAttributes = { ...base, nextHop: o.nextHop4 };
-    for (const chunk of chunkPrefixes(v4a)) out.push({ type: 2, withdrawn: [], attributes, nlri: chunk });
+    for (const chunk of chunkPrefixes(v4a, budget))
+      out.push({ type: 2, withdrawn: [], attributes, nlri: chunk });
   }
   if (v6a.length > 0 && o.nextHop6) {
-    for (const chunk of chunkPrefixes(v6a)) {
+    for (const chunk of chunkPrefixes(v6a, budget)) {
       out.push({
         type: 2,
         withdrawn: [],
@@ -108,5 +115,28 @@ export function buildUpdates(
       });
     }
   }
+  return out;
+}
+
+/**
+ * Like buildUpdates, with each announced prefix's own communities (`tagsOf`): prefixes that share
+ * them share UPDATEs, one group after the other, withdrawals first.
+ */
+export function buildTaggedUpdates(
+  o: OriginateParams,
+  announce: readonly Prefix[],
+  withdraw: readonly Prefix[],
+  tagsOf: (p: Prefix) => RouteTags,
+): UpdateMessage[] {
+  const groups = new Map<string, { tags: RouteTags; prefixes: Prefix[] }>();
+  for (const p of announce) {
+    const tags = tagsOf(p);
+    const key = tagsKey(tags);
+    const g = groups.get(key);
+    if (g) g.prefixes.push(p);
+    else groups.set(key, { tags, prefixes: [p] });
+  }
+  const out = buildUpdates(o, [], withdraw);
+  for (const g of groups.values()) out.push(...buildUpdates(o, g.prefixes, [], g.tags));
   return out;
 }

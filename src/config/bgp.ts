@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { prefixListSchema } from './bgp-policy.js';
+import { communityList, largeCommunityList } from './communities.js';
 import { asn, intRange, ipAddress } from './rules.js';
 
 /** Linux TCP_MD5SIG_MAXKEYLEN; RFC 2385 sets no limit, the kernel does. */
@@ -76,6 +77,15 @@ const peerFields = z.strictObject({
   gracefulRestart: z.boolean({ error: 'is not true or false' }).default(true),
   /** BFD watches the path to this peer; a BFD failure takes the session down at once (RFC 5882). */
   bfd: bfdSchema.optional(),
+  /** Added to the global bgp.communities on every route sent to this peer (RFC 1997, RFC 8092). */
+  communities: communityList.optional(),
+  largeCommunities: largeCommunityList.optional(),
+  /**
+   * RFC 9687: seconds without any progress writing to this peer before the session is torn down
+   * with NOTIFICATION Send Hold Timer Expired. Default: 8 minutes or twice the negotiated hold
+   * time, whichever is larger.
+   */
+  sendHoldTime: intRange(10, 65535, 'a number of seconds').optional(),
 });
 
 /**
@@ -136,6 +146,20 @@ export const bgpSchema = z.strictObject({
   peers: z.array(bgpPeerSchema).default([]),
   /** Optional: SIGTERM then means restart (sessions close the graceful way, routes stay). */
   gracefulRestart: gracefulRestartSchema.optional(),
+  /** On every route this node announces (RFC 1997 communities, RFC 8092 large communities). */
+  communities: communityList.optional(),
+  largeCommunities: largeCommunityList.optional(),
+  /**
+   * RFC 8326: a session taken down on purpose (drain, stop without graceful restart, a removed peer)
+   * first re-announces with GRACEFUL_SHUTDOWN and waits this long before withdrawing. The wait
+   * delays the daemon's exit by as much, so it is capped at 30 s (Kubernetes' default grace period).
+   */
+  gracefulShutdown: z
+    .strictObject(
+      { wait: intRange(0, 30, 'a number of seconds').default(0) },
+      { error: 'is not { wait: 0..30 }' },
+    )
+    .optional(),
 });
 
 export type BgpPeerConfig = z.infer<typeof bgpPeerSchema>;

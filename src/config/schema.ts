@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { awsSchema } from './aws.js';
 import { bgpSchema } from './bgp.js';
+import { communityList, largeCommunityList } from './communities.js';
 import { ipamSchema } from './ipam.js';
 import { nodeSchema } from './node.js';
 import { ospfSchema } from './ospf.js';
@@ -22,9 +23,34 @@ export const apiSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * An `announce` entry: a prefix, or `{ prefix, communities, largeCommunities }` for communities on
+ * that prefix only (added to bgp.communities and the peer's).
+ */
+const announceObject = z.strictObject({
+  prefix: prefixText,
+  communities: communityList.optional(),
+  largeCommunities: largeCommunityList.optional(),
+});
+/** Dispatches on the entry's form so a bad community names its own path (a union would not). */
+export const announceEntry = z.unknown().transform((v, ctx): string | z.infer<typeof announceObject> => {
+  const form = typeof v === 'object' && v !== null ? announceObject : prefixText;
+  const r = form.safeParse(v);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues)
+    ctx.addIssue({ ...issue, input: v } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+export type AnnounceEntry = z.infer<typeof announceEntry>;
+
+/** The prefix text of an `announce` entry, whichever form it has. */
+export function announcePrefix(e: AnnounceEntry): string {
+  return typeof e === 'string' ? e : e.prefix;
+}
+
 export const configSchema = z.strictObject({
   node: nodeSchema.default({ labels: {} }),
-  announce: z.array(prefixText).default([]),
+  announce: z.array(announceEntry).default([]),
   api: apiSchema.default({ socket: '/run/podroute/podroute.sock' }),
   log: z
     .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })

@@ -19,6 +19,7 @@ import type { BfdManager } from '../bfd/index.js';
 import { type Config, routerId as defaultRouterId, nodeName } from '../config/index.js';
 import { nodeSource } from '../config/node.js';
 import { defaultRoutesConfig } from '../config/routes.js';
+import { announcePrefix } from '../config/schema.js';
 import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -29,6 +30,7 @@ import type { AwsRoutesHandle } from './aws.js';
 import type { BfdWiring } from './bfd-wiring.js';
 import { checkKubernetesConfig, type KubeNode, startKubeNode } from './kubernetes.js';
 import type { LearnedFeed } from './learned-feed.js';
+import { type Reloader, type ReloadTarget, reloadAnswer, reloadHook } from './reload.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
 export interface DaemonOptions {
@@ -37,6 +39,8 @@ export interface DaemonOptions {
   clock: Clock;
   /** `podroute drain` finished (everything withdrawn, daemon stopped): the process exits 0. */
   onDrained?: () => void;
+  /** The file `config` came from: `podroute reload` and SIGHUP read it again (reload.ts). */
+  configFile?: string;
 }
 
 export class Daemon {
@@ -57,6 +61,9 @@ export class Daemon {
   private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
   private kube: KubeNode | undefined;
+  private running = false;
+  /** `podroute reload` / SIGHUP; absent when the daemon was not started from a file. */
+  readonly reloader: Reloader | undefined;
   private aws: AwsRoutesHandle | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
@@ -72,6 +79,9 @@ export class Daemon {
     this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
     this.api.route('GET /status', async () => this.status());
     this.api.route('POST /drain', async (body) => this.drain(body));
+    this.reloader = opts.configFile ? reloadHook(this, opts.configFile) : undefined;
+    const reloader = this.reloader;
+    if (reloader) this.api.route('POST /reload', async () => reloadAnswer(this.node, reloader));
   }
 
   /**
@@ -153,7 +163,7 @@ export class Daemon {
     }
     if (config.bgp) {
       const log = this.logger.child({ component: 'bgp' });
-      this.bgp = await createBgp(config.bgp, this.routerId, clock, log, preserved);
+      this.bgp = await createBgp(config.bgp, this.routerId, clock, log, preserved, config.announce);
       // The re-learned routes reach the route programmer first (its feed coalesces UPDATEs), so
       // the sweep never removes a route the peers did re-send.
       this.bgp.onRibSynced(() => {
@@ -234,13 +244,14 @@ export class Daemon {
       { node: this.node, routerId: this.routerId, announced: this.desired.map(formatPrefix) },
       'podroute started',
     );
+    this.running = !this.stopping;
   }
 
   /** Recomputes the desired prefix set and hands it to every speaker when it changed. */
   reconcile(): void {
     const ipam = this.ipam?.cluster.routing();
     const next = [
-      ...this.opts.config.announce.map((p) => parsePrefix(p)),
+      ...this.opts.config.announce.map((e) => parsePrefix(announcePrefix(e))),
       ...(ipam?.aggregate ?? []),
       ...this.kubePodCidrs(),
     ];
@@ -272,6 +283,21 @@ export class Daemon {
     if (!ipam) return undefined;
     if (ipam.mode === 'kubernetes') return this.kubePodCidrs().length > 0;
     return (this.ipam?.announcement().length ?? 0) > 0;
+  }
+
+  /** For reload (reload.ts): the running parts, or undefined while starting or stopping. */
+  reloadTarget(): ReloadTarget | undefined {
+    if (!this.running || this.stopping) return undefined;
+    return {
+      config: this.opts.config,
+      bgp: this.bgp,
+      node: this.node,
+      logger: this.logger,
+      adopt: (next) => {
+        this.opts.config = next;
+        this.reconcile();
+      },
+    };
   }
 
   status(): StatusJson {

@@ -7,6 +7,7 @@ import type { BgpStatus, OspfStatus } from '../api/status.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
 import type { BgpConfig } from '../config/bgp.js';
 import type { OspfConfig } from '../config/ospf.js';
+import type { AnnounceEntry } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { OspfSpeaker } from '../ospf/speaker.js';
@@ -15,20 +16,35 @@ import type { Advertiser } from './advertiser.js';
 export type BgpAdvertiser = Advertiser<BgpStatus> &
   Pick<
     BgpSpeaker,
-    'onReceivedChange' | 'learnedPeers' | 'onPeerState' | 'pathDown' | 'resumePeer' | 'onRibSynced'
+    | 'onReceivedChange'
+    | 'learnedPeers'
+    | 'onPeerState'
+    | 'pathDown'
+    | 'resumePeer'
+    | 'onRibSynced'
+    | 'setPrefixTags'
+    | 'removePeer'
+    | 'addPeer'
+    | 'reconfigurePeer'
+    | 'setGlobals'
   >;
 export type OspfAdvertiser = Advertiser<OspfStatus> & Pick<OspfSpeaker, 'database'>;
 
-/** `forwardingPreserved`: a previous podroute's kernel routes were found (graceful restart). */
+/**
+ * `forwardingPreserved`: a previous podroute's kernel routes were found (graceful restart);
+ * `announce`: the configured announce entries, for their per-prefix communities.
+ */
 export async function createBgp(
   config: BgpConfig,
   routerId: string,
   clock: Clock,
   logger: Logger,
   forwardingPreserved = false,
+  announce: readonly AnnounceEntry[] = [],
 ): Promise<BgpAdvertiser> {
   const { BgpSpeaker } = await import('../bgp/speaker.js');
-  return new BgpSpeaker({
+  const { prefixTagsFromAnnounce } = await import('../bgp/communities.js');
+  const speaker = new BgpSpeaker({
     asn: config.asn,
     routerId,
     peers: config.peers,
@@ -36,7 +52,11 @@ export async function createBgp(
     clock,
     logger,
     ...(config.gracefulRestart ? { gracefulRestart: config.gracefulRestart, forwardingPreserved } : {}),
+    communities: { communities: config.communities, largeCommunities: config.largeCommunities },
+    gracefulShutdownWait: config.gracefulShutdown?.wait ?? 0,
   });
+  speaker.setPrefixTags(prefixTagsFromAnnounce(announce));
+  return speaker;
 }
 
 export async function createOspf(
