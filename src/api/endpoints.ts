@@ -36,6 +36,12 @@ export interface DrainResponse {
   reason: string;
 }
 
+export interface ReloadResponse {
+  node: string;
+  /** One line per change applied (empty: the file did not change). */
+  applied: string[];
+}
+
 export interface Endpoints {
   'GET /status': { request: undefined; response: StatusJson };
   'GET /ospf/database': { request: undefined; response: OspfDatabaseEntry[] };
@@ -46,6 +52,11 @@ export interface Endpoints {
   'POST /cni/check': { request: CniRequest; response: CniCheckResponse };
   /** The daemon withdraws everything and exits 0 (a node taken away); it answers before it starts. */
   'POST /drain': { request: DrainRequest; response: DrainResponse };
+  /**
+   * The daemon reads its configuration file again and applies the difference (as SIGHUP). A refusal
+   * answers 422 with `problems`, one `key.path: rule` line each; the running configuration stays.
+   */
+  'POST /reload': { request: undefined; response: ReloadResponse };
 }
 
 export type Endpoint = keyof Endpoints;

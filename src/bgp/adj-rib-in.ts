@@ -154,6 +154,24 @@ export class AdjRibIn {
     return gone;
   }
 
+  /**
+   * The import policy changed (reload): stored routes it no longer allows become refused (keys
+   * only). Routes it now allows were not kept with their attributes: the peer must send them again
+   * (RFC 2918 route refresh). Returns how many stored routes went.
+   */
+  refilter(): number {
+    if (typeof this.policy !== 'function') return 0;
+    let gone = 0;
+    for (const [p] of [...this.accepted.entries()]) {
+      if (this.policy(p)) continue;
+      this.accepted.delete(p);
+      this.stale.delete(p);
+      this.refused.set(p, true);
+      gone++;
+    }
+    return gone;
+  }
+
   clear(): void {
     this.accepted.clear();
     this.refused.clear();

@@ -18,7 +18,8 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { BgpState, NotificationSpec } from './fsm.js';
 import type { SessionEnd } from './graceful-restart.js';
-import type { CodecContext, UpdateMessage } from './message/index.js';
+import { type CodecContext, encodeMessage, type UpdateMessage } from './message/index.js';
+import { MessageType } from './message/types.js';
 import type { LocalOpenParams, Negotiated } from './negotiate.js';
 import { SessionCore } from './session-core.js';
 import type { SessionCounters } from './session-counters.js';
@@ -174,6 +175,18 @@ export class Session {
     const a = this.core.main;
     if (a.state !== 'Established' || !a.socket) return false;
     a.pump.push(updates);
+    return true;
+  }
+
+  /**
+   * RFC 2918 3: asks the peer to send its routes of one family again. Only on an Established
+   * session whose peer advertised the capability (RFC 2918 2); false otherwise. Not an FSM event.
+   */
+  requestRouteRefresh(afi: number, safi: number): boolean {
+    const a = this.core.main;
+    if (a.state !== 'Established' || !a.socket || !a.negotiated?.routeRefresh) return false;
+    a.socket.write(encodeMessage({ type: MessageType.RouteRefresh, afi, safi, subtype: 0 }, a.ctx));
+    this.core.counters.messagesOut.routeRefresh++;
     return true;
   }
 

@@ -73,7 +73,7 @@ export class Peer {
   readonly ribOut = new AdjRibOut();
   readonly ribIn: AdjRibIn;
   /** Export and import decisions (RFC 8212: an explicit default when none is configured). */
-  readonly policy: PeerPolicy;
+  policy: PeerPolicy;
   /** The likely cause when a passive peer with MD5 or GTSM never connects. */
   readonly silence: SilenceWatch;
   readonly stale: StaleRoutes;
@@ -84,7 +84,8 @@ export class Peer {
   facts: PeerFacts | undefined;
 
   constructor(
-    readonly config: BgpPeerConfig,
+    /** Replaced by `reconfigure` (reload); the session keeps the settings it was made with. */
+    public config: BgpPeerConfig,
     localAsn: number,
     clock: Clock,
     log: Logger,
@@ -96,6 +97,15 @@ export class Peer {
     this.silence = new SilenceWatch(config, clock);
     this.ribIn = new AdjRibIn((p) => this.policy.imports(p), localAsn);
     this.stale = new StaleRoutes(this.ribIn, clock, log.child({ peer: config.address }), changed);
+  }
+
+  /**
+   * Reload, for settings that need no new session (src/config/diff.ts): the new configuration and
+   * the policy built from it; the Adj-RIB-In filter reads `policy` on each decision.
+   */
+  reconfigure(config: BgpPeerConfig): void {
+    this.config = config;
+    this.policy = peerPolicy(config);
   }
 
   status(): BgpPeerStatus {

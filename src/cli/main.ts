@@ -3,10 +3,11 @@
  *   podroute run --config FILE
  *   podroute status [--json] [--ospf-database] [--socket PATH]
  *   podroute drain [--reason TEXT] [--socket PATH]
+ *   podroute reload [--socket PATH]       (the same as SIGHUP to the daemon)
  *   podroute ipam show [--json] | podroute ipam release-node NAME [--force]
  */
 import { Command, Option } from 'commander';
-import { ApiClient, ApiUnreachable } from '../api/client.js';
+import { ApiClient, ApiRefused, ApiUnreachable } from '../api/client.js';
 import { DEFAULT_SOCKET, type Endpoint, type RequestOf, type ResponseOf } from '../api/endpoints.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { systemClock } from '../lib/clock.js';
@@ -41,7 +42,13 @@ async function run(opts: { config: string }): Promise<void> {
   const { Daemon } = await import('../daemon/daemon.js');
   let daemon: InstanceType<typeof Daemon>;
   try {
-    daemon = new Daemon({ config, logger, clock: systemClock, onDrained: () => process.exit(0) });
+    daemon = new Daemon({
+      config,
+      logger,
+      clock: systemClock,
+      onDrained: () => process.exit(0),
+      configFile: opts.config,
+    });
   } catch (e) {
     process.stderr.write(`podroute: cannot start: ${(e as Error).message}\n`);
     process.exit(1);
@@ -57,6 +64,10 @@ async function run(opts: { config: string }): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP reloads the configuration file (Node's default for it is to exit, withdrawing nothing).
+  // The outcome is logged; a refused reload leaves the running configuration as it was.
+  const reloader = daemon.reloader;
+  process.on('SIGHUP', () => void reloader?.reload('SIGHUP').catch(() => {}));
   try {
     await daemon.start();
   } catch (e) {
@@ -119,6 +130,24 @@ async function drain(opts: { socket: string; reason?: string }): Promise<void> {
   process.exit(4);
 }
 
+/**
+ * `podroute reload`: the daemon reads its configuration file again and applies the difference.
+ * Exit 0 when applied (or unchanged), 1 when refused (each problem on its own line) or unreachable.
+ */
+async function reload(opts: { socket: string }): Promise<void> {
+  try {
+    const r = await new ApiClient(opts.socket).call('POST /reload');
+    if (r.applied.length === 0) process.stdout.write(`${r.node}: configuration unchanged\n`);
+    for (const line of r.applied) process.stdout.write(`${r.node}: ${line}\n`);
+  } catch (e) {
+    const problems = e instanceof ApiRefused ? e.body?.problems : undefined;
+    if (Array.isArray(problems)) {
+      for (const p of problems) process.stderr.write(`podroute: reload refused: ${String(p)}\n`);
+    } else process.stderr.write(`podroute: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 function status(opts: { json?: boolean; socket: string; ospfDatabase?: boolean }): Promise<void> {
   if (opts.ospfDatabase) return ask(opts, 'GET /ospf/database', formatOspfDatabase);
   return ask(opts, 'GET /status', formatStatus);
@@ -146,6 +175,11 @@ export function buildProgram(): Command {
     .option('--reason <text>', 'sent to the BGP peers (RFC 9003) and logged')
     .addOption(socketOption())
     .action(drain);
+  program
+    .command('reload')
+    .description('read the configuration file again and apply the difference (as SIGHUP)')
+    .addOption(socketOption())
+    .action(reload);
   const ipam = program.command('ipam').description('address management: pools, groups, blocks');
   ipam
     .command('show')

@@ -7,7 +7,7 @@
  *
  *  - reset: the session is stopped and started again, because the setting lives in the OPEN
  *    (asn, holdTime, gracefulRestart: RFC 4271 4.2, RFC 4724 3), in the TCP connection (port,
- *    localAddress, passive, connectRetryTime) or on its socket (password: RFC 2385, ttlSecurity:
+ *    localAddress, passive, connectRetryTime, sendHoldTime: RFC 9687) or on its socket (password: RFC 2385, ttlSecurity:
  *    RFC 5082), none of which an Established session can renegotiate;
  *  - export: the Adj-RIB-Out is reconciled under the new policy (UPDATEs, no reset);
  *  - import: what is kept is filtered again (`accept`, `import`; see src/daemon/reload.ts);
@@ -39,6 +39,8 @@ const PEER_KEY_CLASS: Readonly<Record<string, PeerChangeClass | 'restart'>> = {
   holdTime: 'reset',
   connectRetryTime: 'reset',
   gracefulRestart: 'reset',
+  /** RFC 9687: the session's timer, armed with the values it started with. */
+  sendHoldTime: 'reset',
   export: 'export',
   import: 'import',
   accept: 'import',
@@ -68,6 +70,8 @@ export interface ConfigDiff {
   readonly peersRemoved: readonly BgpPeerConfig[];
   readonly peersChanged: readonly PeerChange[];
   readonly announcementsChanged: boolean;
+  /** bgp.communities, bgp.largeCommunities or bgp.gracefulShutdown: applied with UPDATEs. */
+  readonly bgpGlobalsChanged: boolean;
   readonly ospfChanged: boolean;
   readonly ipamChanged: boolean;
   /** One `key.path: why` line per change that needs a restart; non-empty = refuse the reload. */
@@ -94,6 +98,9 @@ function changedKeys(a: object, b: object): string[] {
   return out.sort();
 }
 
+/** Global BGP keys the speaker takes live (UPDATEs with the new attributes; the RFC 8326 wait). */
+const BGP_LIVE_KEYS: readonly string[] = ['communities', 'largeCommunities', 'gracefulShutdown'];
+
 const restartLine = (path: string, what: string): string => `${path}: changing ${what} needs a restart`;
 
 /** The sections read once at start, by top-level key, with the words for the refusal. */
@@ -117,6 +124,7 @@ export function diffConfig(before: Config, after: Config): ConfigDiff {
   for (const [key, what] of FIXED_SECTIONS) {
     if (!isDeepStrictEqual(before[key], after[key])) refused.push(restartLine(key, what));
   }
+  let bgpGlobalsChanged = false;
   const peersAdded: BgpPeerConfig[] = [];
   const peersRemoved: BgpPeerConfig[] = [];
   const peersChanged: PeerChange[] = [];
@@ -127,6 +135,10 @@ export function diffConfig(before: Config, after: Config): ConfigDiff {
   else if (b !== undefined && a !== undefined) {
     for (const k of changedKeys(b, a)) {
       if (k === 'peers') continue;
+      if (BGP_LIVE_KEYS.includes(k)) {
+        bgpGlobalsChanged = true;
+        continue;
+      }
       if (k === 'asn') refused.push('bgp.asn: changing the local ASN needs a restart');
       else refused.push(restartLine(`bgp.${k}`, `bgp.${k}`));
     }
@@ -168,6 +180,7 @@ export function diffConfig(before: Config, after: Config): ConfigDiff {
     peersRemoved,
     peersChanged,
     announcementsChanged,
+    bgpGlobalsChanged,
     ospfChanged: !isDeepStrictEqual(before.ospf, after.ospf),
     ipamChanged: !isDeepStrictEqual(before.ipam, after.ipam),
     refused,

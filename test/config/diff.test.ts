@@ -180,3 +180,25 @@ t.test('a changed password is reported by key, never by value', async (t) => {
   t.same(d.peersChanged[0]?.keys, ['password']);
   t.notMatch(JSON.stringify({ keys: d.peersChanged[0]?.keys, refused: d.refused }), /s3cret|old/);
 });
+
+t.test('global communities and the graceful shutdown wait are live', async (t) => {
+  const d = diff(
+    base.replace('asn: 65001', 'asn: 65001\n  communities: ["65001:100"]\n  gracefulShutdown: { wait: 5 }'),
+  );
+  t.ok(d.bgpGlobalsChanged);
+  t.same(d.refused, []);
+  t.same(d.peersChanged, []);
+  t.notOk(diff(base).bgpGlobalsChanged);
+});
+
+t.test('per-peer and per-prefix communities are sent again, not reset', async (t) => {
+  const d = diff(peer1('{ address: 198.18.0.1, asn: 65000, communities: ["65001:7"] }'));
+  t.same(d.peersChanged[0]?.keys, ['communities']);
+  t.equal(d.peersChanged[0]?.reset, false);
+  t.equal(d.peersChanged[0]?.resend, true);
+  const a = diff(
+    base.replace('[198.18.100.0/24]', '[{ prefix: 198.18.100.0/24, communities: ["65001:9"] }]'),
+  );
+  t.ok(a.announcementsChanged);
+  t.same(a.refused, []);
+});
