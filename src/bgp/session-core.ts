@@ -13,7 +13,7 @@ import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { Attempt } from './attempt.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../lib/backoff.js';
 import {
   type BgpState,
   type FsmAction,

@@ -14,7 +14,7 @@
  * Listeners hear only real changes (labels, InternalIP addresses, pod CIDRs); label changes are
  * logged. What a change means (a new IPAM group for future blocks) is the daemon's business.
  */
-import { Backoff } from '../bgp/backoff.js';
+import { Backoff } from '../lib/backoff.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { describeApiError, type NodeApi, statusOf, type WatchEvent, type WatchHandle } from './client.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Backoff } from '../../src/bgp/backoff.js';
+import { Backoff } from '../../src/lib/backoff.js';
 import type { OpenMessage } from '../../src/bgp/message/index.js';
 import {
   buildOpen,
