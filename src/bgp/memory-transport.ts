@@ -26,6 +26,9 @@ class MemorySocket implements BgpSocket {
   private closeDelivered = false;
   /** Everything ever written, for assertions. */
   readonly written: Buffer[] = [];
+  /** This end does not read (stopReading): what the far end writes waits here, unread. */
+  private stalled = false;
+  private unread: Buffer[] = [];
 
   constructor(
     readonly localAddress: string,
@@ -57,8 +60,34 @@ class MemorySocket implements BgpSocket {
     const copy = Buffer.from(data);
     this.written.push(copy);
     const peer = this.peer;
+    if (peer?.stalled) {
+      // A peer that does not read: the buffer is full, as a zero TCP window leaves it.
+      peer.unread.push(copy);
+      return false;
+    }
     queueMicrotask(() => peer?.receive(copy));
     return true;
+  }
+
+  /** This end stops reading: the far end's writes return false and nothing drains. */
+  stopReading(): void {
+    this.stalled = true;
+  }
+
+  /** Reads again: what waited arrives, then the far end sees its buffer drain. */
+  resumeReading(): void {
+    this.stalled = false;
+    const unread = this.unread;
+    this.unread = [];
+    const peer = this.peer;
+    queueMicrotask(() => {
+      for (const c of unread) this.receive(c);
+      peer?.notifyDrain();
+    });
+  }
+
+  private notifyDrain(): void {
+    if (!this.closed) this.handlers?.drain();
   }
 
   private receive(chunk: Buffer): void {
@@ -109,6 +138,8 @@ export type MemorySocketHandle = BgpSocket & {
   readonly written: Buffer[];
   readonly isClosed: boolean;
   fail(error: Error): void;
+  stopReading(): void;
+  resumeReading(): void;
 };
 
 /** What a scripted far end answers to a connect: accept (returns its socket end), refuse, or hang. */

@@ -10,10 +10,10 @@
  * must defer (the dump of the losing connection) is posted as an event of its own.
  */
 import type { BgpPeerConfig } from '../config/bgp.js';
+import { Backoff } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { Attempt } from './attempt.js';
-import { Backoff } from '../lib/backoff.js';
 import {
   type BgpState,
   type FsmAction,
@@ -32,6 +32,7 @@ import {
 } from './message/index.js';
 import { CeaseSubcode, ErrorCode } from './message/types.js';
 import { buildOpen, type LocalOpenParams } from './negotiate.js';
+import { SendHoldWatch, sendHoldMs } from './send-hold.js';
 import { MESSAGE_KIND, type SessionCounters, zeroCounters } from './session-counters.js';
 import type { Posted } from './session-events.js';
 import { Timer } from './timers.js';
@@ -95,6 +96,7 @@ export class SessionCore {
   /** Called when the UPDATE queue is written out or cannot be any more (a drain waits for it). */
   flushWaiters: (() => void)[] = [];
   private nextId = 1;
+  private readonly sendHolds = new WeakMap<Attempt, SendHoldWatch>();
 
   constructor(private readonly opts: CoreOptions) {
     this.peer = opts.peer;
@@ -145,6 +147,7 @@ export class SessionCore {
 
   /** Detaches `a`'s socket and closes it after the flush; `stop` waits for the close. */
   closeSocket(a: Attempt): void {
+    this.sendHolds.get(a)?.progressed();
     const done = a.close();
     if (!done) return;
     this.closing.add(done);
@@ -157,6 +160,23 @@ export class SessionCore {
     for (const w of waiters) w();
   }
 
+  /**
+   * RFC 9687 send hold timer of `a`'s connection: started by a write the socket could not take,
+   * stopped when it drains (`writable`); on expiry the connection's own event goes down the queue.
+   */
+  sendHold(a: Attempt): SendHoldWatch {
+    let w = this.sendHolds.get(a);
+    if (!w) {
+      const ms = () => sendHoldMs(this.peer.sendHoldTime, a.negotiated?.holdTime ?? LARGE_HOLD_MS / 1000);
+      w = new SendHoldWatch(this.opts.clock, ms, () => {
+        const from = a.socket;
+        if (from) this.opts.post({ attempt: a.id, event: { type: 'sendHoldExpired', from } });
+      });
+      this.sendHolds.set(a, w);
+    }
+    return w;
+  }
+
   /** Where the pump writes: the socket while Established, else nowhere (the queue waits). */
   sink(a: Attempt): UpdateSink | undefined {
     const sock = a.socket;
@@ -164,7 +184,9 @@ export class SessionCore {
     return {
       write: (u) => {
         this.counters.messagesOut.update++;
-        return sock.write(encodeMessage(u, a.ctx));
+        const ok = sock.write(encodeMessage(u, a.ctx));
+        if (!ok) this.sendHold(a).blocked();
+        return ok;
       },
     };
   }
@@ -246,7 +268,7 @@ export class SessionCore {
   private send(a: Attempt, msg: Message): void {
     const sock = a.socket;
     if (!sock) return;
-    sock.write(encodeMessage(msg, a.ctx));
+    if (!sock.write(encodeMessage(msg, a.ctx))) this.sendHold(a).blocked();
     this.counters.messagesOut[MESSAGE_KIND[msg.type]]++;
   }
 

@@ -33,6 +33,8 @@ export interface SessionCounters {
    * followed, in the same TCP read, an UPDATE that made us stop the session.
    */
   staleEvents: number;
+  /** Sessions torn down because the peer stopped reading what we send (RFC 9687 send hold timer). */
+  sendHoldExpired: number;
 }
 
 const zeroKinds = (): Record<MessageKind, number> => ({
@@ -54,5 +56,6 @@ export function zeroCounters(): SessionCounters {
     updatesReceived: 0,
     flaps: 0,
     staleEvents: 0,
+    sendHoldExpired: 0,
   };
 }

@@ -6,7 +6,7 @@
  *   back-off ──── idleHoldExpired ─────────────────────────────────┤
  *   connect ───── connected / connectFailed ───────────────────────┤
  *   socket ────── message (decoded) / malformed / closed / writable ┼──► EventQueue ──► process
- *   timers ────── timer (connectRetry, hold, keepalive) ───────────┤     (one at a time)
+ *   timers ────── timer (connectRetry, hold, keepalive), sendHoldExpired ┤ (one at a time)
  *   the session ─ collisionDump / reset ───────────────────────────┤
  *   UPDATE pump ─ pump ────────────────────────────────────────────┘
  *
@@ -59,6 +59,8 @@ export type AttemptEvent =
   | { readonly type: 'connectFailed'; readonly error: Error }
   /** A decoded message: Events 19 (OPEN), 25/24 (NOTIFICATION), 26 (KEEPALIVE), 27 (UPDATE), RFC 2918. */
   | { readonly type: 'message'; readonly from: BgpSocket; readonly message: Message }
+  /** RFC 9687 SendHoldTimer_Expires: the peer read nothing we sent for the send hold time. */
+  | { readonly type: 'sendHoldExpired'; readonly from: BgpSocket }
   /** A message that failed to decode: Events 21, 22, 28 (the BgpDecodeError names the NOTIFICATION). */
   | { readonly type: 'malformed'; readonly from: BgpSocket; readonly error: unknown }
   /** Event 18 TcpConnectionFails: the socket closed. */

@@ -18,7 +18,8 @@ import {
 } from './message/index.js';
 import { ErrorCode } from './message/types.js';
 import { checkOpen } from './negotiate.js';
-import type { SessionCore } from './session-core.js';
+import { SEND_HOLD_TIMER_EXPIRED, sendHoldMs } from './send-hold.js';
+import { LARGE_HOLD_MS, type SessionCore } from './session-core.js';
 import { MESSAGE_KIND } from './session-counters.js';
 import type { Posted, SessionWideEvent } from './session-events.js';
 import { peerSecurity } from './socket-options.js';
@@ -77,7 +78,11 @@ export function processEvent(s: SessionCore, p: Posted): void {
       processClosed(s, a, e.error);
       return;
     case 'writable':
+      s.sendHold(a).progressed();
       a.pump.resume();
+      return;
+    case 'sendHoldExpired':
+      processSendHoldExpired(s, a);
       return;
     case 'pump':
       a.pump.run(s.sink(a));
@@ -156,6 +161,26 @@ function processAbort(s: SessionCore): void {
     s.step(a, { type: 'ManualStop', notification: null });
     sock?.destroy();
   }
+}
+
+/**
+ * RFC 9687 4: the session goes down with NOTIFICATION Send Hold Timer Expired (Event 8
+ * AutomaticStop with that NOTIFICATION: the FSM's teardown, then a reconnect after back-off), and
+ * the connection is dropped at once: the bytes waiting in its buffer (this NOTIFICATION too, most
+ * likely) cannot go to a peer that does not read.
+ */
+function processSendHoldExpired(s: SessionCore, a: Attempt): void {
+  const sock = a.socket;
+  const secs = sendHoldMs(s.peer.sendHoldTime, a.negotiated?.holdTime ?? LARGE_HOLD_MS / 1000) / 1000;
+  s.counters.sendHoldExpired++;
+  const detail = `the peer read nothing we sent for ${secs} s`;
+  s.log.warn({ peer: s.peer.address, seconds: secs }, 'BGP send hold timer expired (RFC 9687)');
+  s.step(
+    a,
+    { type: 'AutomaticStop', notification: { code: SEND_HOLD_TIMER_EXPIRED, subcode: 0 } },
+    { detail },
+  );
+  sock?.destroy();
 }
 
 function processAutomaticStop(s: SessionCore, n: NotificationSpec, reason: string, penalty: boolean): void {
