@@ -6,9 +6,10 @@
  * peer's changed settings fall into classes, by what it takes to apply them:
  *
  *  - reset: the session is stopped and started again, because the setting lives in the OPEN
- *    (asn, holdTime, gracefulRestart: RFC 4271 4.2, RFC 4724 3), in the TCP connection (port,
- *    localAddress, passive, connectRetryTime, sendHoldTime: RFC 9687) or on its socket (password: RFC 2385, ttlSecurity:
- *    RFC 5082), none of which an Established session can renegotiate;
+ *    (asn, holdTime, gracefulRestart: RFC 4271 4.2, RFC 4724 3), in the TCP connection or its
+ *    timers (port, localAddress, passive, connectRetryTime, sendHoldTime: RFC 9687) or on its
+ *    socket (password: RFC 2385, ttlSecurity: RFC 5082), none of which an Established session can
+ *    renegotiate;
  *  - export: the Adj-RIB-Out is reconciled under the new policy (UPDATEs, no reset);
  *  - import: what is kept is filtered again (`accept`, `import`; see src/daemon/reload.ts);
  *  - resend: the whole Adj-RIB-Out is sent again with the new attributes (an UPDATE replaces the
