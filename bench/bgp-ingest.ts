@@ -1,7 +1,7 @@
 /**
  * Full-table ingest benchmark: a feeder (bench/feeder/) in the leaf namespace sends 1,000,000 IPv4
  * prefixes (a new AS_PATH every 400) to the speaker under test in the node namespace: podroute
- * (`accept: all`, no `maxPrefixes`), GoBGP (default import policy: accept) and BIRD (`import all`,
+ * (`accept: all`, `install: false`, no `maxPrefixes`), GoBGP (default import policy: accept) and BIRD (`import all`,
  * no kernel protocol), one after the other in the same run. Measured: seconds from the feeder's
  * first UPDATE until the speaker counts all prefixes, its CPU seconds by then, peak RSS (VmHWM)
  * and RSS 5 s after the count was reached.
@@ -76,7 +76,12 @@ function podroute(): Speaker {
         ...(args['podroute-bin'] ? { bin: args['podroute-bin'] } : {}),
         config: {
           node: { name: 'node1', routerId: NODE_ADDR },
-          bgp: { asn: NODE_ASN, peers: [{ address: LEAF_ADDR, asn: LEAF_ASN, accept: 'all' }] },
+          // install: false: the table is data only (100.64.0.0/10), kept in the Adj-RIB-In and never
+          // written to the namespace's kernel, as for the other speakers.
+          bgp: {
+            asn: NODE_ASN,
+            peers: [{ address: LEAF_ADDR, asn: LEAF_ASN, accept: 'all', install: false }],
+          },
         },
       });
       return node.process!;
