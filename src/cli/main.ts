@@ -56,7 +56,9 @@ async function run(opts: { config: string }): Promise<void> {
   // Handlers first: a signal during start-up still withdraws whatever is already announced (or,
   // with bgp.gracefulRestart, closes the sessions the graceful way: SIGTERM is then a restart).
   const shutdown = (signal: string) => {
-    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+    // bgp.gracefulShutdown.wait (RFC 8326) holds the withdrawal back by that long on purpose.
+    const wait = (config.bgp?.gracefulShutdown?.wait ?? 0) * 1000;
+    setTimeout(() => process.exit(0), STOP_DEADLINE_MS + wait).unref();
     daemon.stop(`podroute on ${daemon.node} received ${signal}`).then(
       () => process.exit(0),
       () => process.exit(0),
