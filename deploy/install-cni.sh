@@ -3,7 +3,7 @@
 # and a CNI conflist (ptp + podroute IPAM, then portmap) on the host.
 #
 # - The plugin: $CNI_BIN_DIR/podroute-cni (a small sh wrapper) and $CNI_BIN_DIR/podroute.d/
-#   (the Node.js binary and the plugin's compiled files), since the host has no Node.js of its own.
+#   (the Node.js binary and the plugin's bundle, one self-contained file), since the host has no Node.js of its own.
 # - ptp and portmap (CNI reference plugins) are copied from the image only where the host has none.
 # - The conflist is written only if absent or ours (it carries the marker below): a conflist
 #   another network add-on wrote is left alone.
@@ -55,8 +55,8 @@ wrapper="$CNI_BIN_DIR/.podroute-cni.src.$$"
 cat > "$wrapper" <<'WRAPPER'
 #!/bin/sh
 # podroute-cni: the podroute CNI IPAM plugin (installed by podroute's install-cni.sh).
-here=$(dirname "$0")
-exec "$here/podroute.d/node" "$here/podroute.d/dist/cni/main.js" "$@"
+here=${0%/*}
+exec "$here/podroute.d/node" "$here/podroute.d/dist/cni/podroute-cni.cjs" "$@"
 WRAPPER
 put "$wrapper" "$CNI_BIN_DIR/podroute-cni" 0755
 rm -f "$wrapper"

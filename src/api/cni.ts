@@ -1,6 +1,6 @@
 /**
  * What the CNI plugin and the daemon say to each other over the local API (`POST /cni/add`,
- * `/cni/del`, `/cni/check`). The plugin turns the runtime's environment (CNI SPEC.md "Parameters")
+ * `/cni/del`, `/cni/check`, `/cni/gc`). The plugin turns the runtime's environment (CNI SPEC.md "Parameters")
  * into a CniRequest and the answer into a CNI result; the daemon maps requests onto IPAM. The
  * types live here, below both, so neither imports the other.
  */
@@ -35,3 +35,19 @@ export interface CniDelResponse {
 
 /** `POST /cni/check`: the lease IPAM holds for the interface (404 when none). */
 export type CniCheckResponse = AddressLease;
+
+/** One attachment the runtime still uses (CNI 1.1 `cni.dev/valid-attachments` entry). */
+export interface CniAttachment {
+  containerId: string;
+  ifname: string;
+}
+
+/** `POST /cni/gc` (CNI 1.1 GC): every allocation whose attachment is not listed is released. */
+export interface CniGcRequest {
+  validAttachments: CniAttachment[];
+}
+
+/** `POST /cni/gc`: the attachments whose addresses were released. */
+export interface CniGcResponse {
+  released: CniAttachment[];
+}

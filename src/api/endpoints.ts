@@ -6,7 +6,14 @@
  */
 import type { IpamShow } from '../ipam/views.js';
 import type { OspfDatabaseEntry } from '../ospf/status.js';
-import type { CniAddResponse, CniCheckResponse, CniDelResponse, CniRequest } from './cni.js';
+import type {
+  CniAddResponse,
+  CniCheckResponse,
+  CniDelResponse,
+  CniGcRequest,
+  CniGcResponse,
+  CniRequest,
+} from './cni.js';
 import type { StatusJson } from './status.js';
 
 export type { IpamShow, OspfDatabaseEntry };
@@ -50,6 +57,8 @@ export interface Endpoints {
   'POST /cni/add': { request: CniRequest; response: CniAddResponse };
   'POST /cni/del': { request: CniRequest; response: CniDelResponse };
   'POST /cni/check': { request: CniRequest; response: CniCheckResponse };
+  /** CNI 1.1 GC: releases every allocation of this node whose attachment is not listed. */
+  'POST /cni/gc': { request: CniGcRequest; response: CniGcResponse };
   /** The daemon withdraws everything and exits 0 (a node taken away); it answers before it starts. */
   'POST /drain': { request: DrainRequest; response: DrainResponse };
   /**

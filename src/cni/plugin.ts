@@ -1,16 +1,17 @@
 /**
- * The CNI IPAM plugin's logic: reads the environment and the network configuration, asks the
- * local podroute daemon, and writes the CNI result or error. Side effects are injected so the
- * same code runs under tests.
+ * The CNI IPAM plugin's logic (CNI SPEC.md, 1.1): reads the environment ("Parameters") and the
+ * network configuration, asks the local podroute daemon, and writes the CNI result ("Section 5:
+ * Result Types") or error. ADD, DEL, CHECK, GC and STATUS ("Section 4: Plugin Delegation"
+ * for IPAM plugins), VERSION. Side effects are injected so the same code runs under tests.
  */
 import { isIPv4 } from 'node:net';
 import type { ApiResponse } from '../api/client.js';
-import type { CniAllocation, CniRequest } from '../api/cni.js';
+import type { CniAllocation, CniAttachment, CniGcRequest, CniRequest } from '../api/cni.js';
 import { DEFAULT_SOCKET, type ErrorBody } from '../api/endpoints.js';
 import { CniError, CniErrorCode, SUPPORTED_VERSIONS } from './spec.js';
 
 /** The endpoints the plugin calls: STATUS asks `GET /status`, the rest `POST /cni/…`. */
-export type PluginPath = '/status' | '/cni/add' | '/cni/del' | '/cni/check';
+export type PluginPath = '/status' | '/cni/add' | '/cni/del' | '/cni/check' | '/cni/gc';
 
 export interface PluginIo {
   env: Record<string, string | undefined>;
@@ -19,7 +20,7 @@ export interface PluginIo {
    * Calls the daemon's local API (GET without a body, else POST); throws when it cannot connect.
    * Answers the status and body as sent: the plugin maps them onto CNI error codes.
    */
-  call(socket: string, path: PluginPath, body: CniRequest | undefined): Promise<ApiResponse>;
+  call(socket: string, path: PluginPath, body: CniRequest | CniGcRequest | undefined): Promise<ApiResponse>;
 }
 
 export interface PluginOutput {
@@ -31,6 +32,33 @@ interface NetConf {
   cniVersion: string;
   name?: string;
   ipam?: { type?: string; socket?: string };
+  'cni.dev/valid-attachments'?: unknown;
+}
+
+/**
+ * SPEC.md "GC": the runtime lists the attachments still in use as `{containerID, ifname}`. A
+ * missing or malformed list is refused: reading it as empty would release every address.
+ */
+export function parseValidAttachments(conf: NetConf): CniAttachment[] {
+  const list = conf['cni.dev/valid-attachments'];
+  if (!Array.isArray(list)) {
+    throw new CniError(CniErrorCode.InvalidNetworkConfig, 'cni.dev/valid-attachments is not a list');
+  }
+  return list.map((a: unknown, i) => {
+    const e = (a ?? {}) as { containerID?: unknown; ifname?: unknown };
+    if (
+      typeof e.containerID !== 'string' ||
+      e.containerID === '' ||
+      typeof e.ifname !== 'string' ||
+      e.ifname === ''
+    ) {
+      throw new CniError(
+        CniErrorCode.InvalidNetworkConfig,
+        `cni.dev/valid-attachments[${i}]: needs a containerID and an ifname`,
+      );
+    }
+    return { containerId: e.containerID, ifname: e.ifname };
+  });
 }
 
 function parseNetConf(stdin: string): NetConf {
@@ -76,7 +104,12 @@ function formatResult(version: string, a: CniAllocation): object {
   };
 }
 
-async function ask(io: PluginIo, socket: string, path: PluginPath, body: CniRequest): Promise<unknown> {
+async function ask(
+  io: PluginIo,
+  socket: string,
+  path: PluginPath,
+  body: CniRequest | CniGcRequest,
+): Promise<unknown> {
   let res: ApiResponse;
   try {
     res = await io.call(socket, path, body);
@@ -130,10 +163,15 @@ export async function runPlugin(io: PluginIo): Promise<PluginOutput> {
       }
       return { stdout: '', exitCode: 0 };
     }
+    if (command === 'GC') {
+      // SPEC.md "GC": success prints nothing; the daemon releases what is not listed.
+      await ask(io, socket, '/cni/gc', { validAttachments: parseValidAttachments(conf) });
+      return { stdout: '', exitCode: 0 };
+    }
     if (command !== 'ADD' && command !== 'DEL' && command !== 'CHECK') {
       throw new CniError(
         CniErrorCode.InvalidEnvironment,
-        `CNI_COMMAND ${JSON.stringify(command ?? '')} is not ADD, DEL, CHECK, STATUS or VERSION`,
+        `CNI_COMMAND ${JSON.stringify(command ?? '')} is not ADD, DEL, CHECK, GC, STATUS or VERSION`,
       );
     }
     const request: CniRequest = {

@@ -70,6 +70,12 @@ export function registerIpamApi(api: ApiServer, ipam: Ipam): void {
     if (!lease) throw new ApiError(404, 'no address is allocated to this container interface');
     return lease;
   });
+  api.route('POST /cni/gc', async (body) => {
+    const list = (body as { validAttachments?: unknown } | undefined)?.validAttachments;
+    if (!Array.isArray(list)) throw new ApiError(400, 'validAttachments must be a list');
+    const released = await ipam.gc(list.map(owner));
+    return { released };
+  });
   api.route('GET /ipam', async () => ipam.show());
   api.route('POST /ipam/release-node', async (body) => {
     const b = (body ?? {}) as { [K in keyof ReleaseNodeRequest]?: unknown };

@@ -274,6 +274,28 @@ export class Ipam {
     return true;
   }
 
+  /**
+   * CNI 1.1 GC (SPEC.md "GC: Clean up any stale resources"): frees, as DEL would, every allocation
+   * whose owner is not among `valid` (the runtime's `cni.dev/valid-attachments`), with one save.
+   * Answers the owners freed.
+   */
+  async gc(valid: readonly Owner[]): Promise<Owner[]> {
+    const keep = new Set(valid.map(ownerKey));
+    const stale = [...this.pool.allocations()].filter((a) => !keep.has(a.owner)).map((a) => a.owner);
+    const now = this.opts.clock.now();
+    for (const key of stale) {
+      const a = this.pool.release(key, now);
+      if (a?.block.empty) this.leasing.scheduleGrace(a.block);
+    }
+    if (stale.length === 0) return [];
+    this.armQuarantine();
+    await this.persist();
+    return stale.map((k) => {
+      const slash = k.lastIndexOf('/');
+      return { containerId: k.slice(0, slash), ifname: k.slice(slash + 1) };
+    });
+  }
+
   /** The current address of an owner, if any. */
   lookup(owner: Owner): AddressLease | undefined {
     const a = this.pool.get(ownerKey(owner));

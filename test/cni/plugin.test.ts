@@ -115,3 +115,74 @@ t.test('STATUS reports whether the daemon answers', async (t) => {
   const out = await runPlugin(io('STATUS', new Error('ENOENT')).p);
   t.match(JSON.parse(out.stdout), { code: 50 });
 });
+
+t.test('GC sends the valid attachments and prints nothing; a bad list is refused', async (t) => {
+  const gcConf = (list: unknown) =>
+    JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'pods',
+      type: 'ptp',
+      ipam: { type: 'podroute', socket: '/tmp/x.sock' },
+      ...(list === undefined ? {} : { 'cni.dev/valid-attachments': list }),
+    });
+  const calls: { path: string; body: unknown }[] = [];
+  const call: PluginIo['call'] = async (_socket, path, body) => {
+    calls.push({ path, body });
+    return { status: 200, body: { released: [] } };
+  };
+  // GC carries no CNI_CONTAINERID or CNI_IFNAME (SPEC.md "GC").
+  const out = await runPlugin({
+    env: { CNI_COMMAND: 'GC' },
+    stdin: gcConf([
+      { containerID: 'c1', ifname: 'eth0' },
+      { containerID: 'c2', ifname: 'net1' },
+    ]),
+    call,
+  });
+  t.same(out, { stdout: '', exitCode: 0 });
+  t.same(calls, [
+    {
+      path: '/cni/gc',
+      body: {
+        validAttachments: [
+          { containerId: 'c1', ifname: 'eth0' },
+          { containerId: 'c2', ifname: 'net1' },
+        ],
+      },
+    },
+  ]);
+  const empty = await runPlugin({ env: { CNI_COMMAND: 'GC' }, stdin: gcConf([]), call });
+  t.equal(empty.exitCode, 0, 'an empty list is a list: every allocation is stale');
+  t.same(calls[1]?.body, { validAttachments: [] });
+
+  calls.length = 0;
+  for (const bad of [
+    undefined,
+    'c1',
+    [{ containerID: 'c1' }],
+    [null],
+    [{ containerID: '', ifname: 'eth0' }],
+  ]) {
+    const r = await runPlugin({ env: { CNI_COMMAND: 'GC' }, stdin: gcConf(bad), call });
+    t.equal(r.exitCode, 1, `refused: ${JSON.stringify(bad)}`);
+    t.match(JSON.parse(r.stdout), { cniVersion: '1.1.0', code: 7, msg: /cni\.dev\/valid-attachments/ });
+  }
+  t.same(calls, [], 'a bad list never reaches the daemon (read as empty it would release everything)');
+  const down = await runPlugin({
+    env: { CNI_COMMAND: 'GC' },
+    stdin: gcConf([]),
+    call: async () => {
+      throw new Error('ECONNREFUSED');
+    },
+  });
+  t.match(JSON.parse(down.stdout), { code: 11 });
+});
+
+t.test('VERSION lists 1.1.0 (GC and STATUS)', async (t) => {
+  const out = await runPlugin({
+    env: { CNI_COMMAND: 'VERSION' },
+    stdin: '',
+    call: async () => ({ status: 200, body: {} }),
+  });
+  t.ok(JSON.parse(out.stdout).supportedVersions.includes('1.1.0'));
+});
