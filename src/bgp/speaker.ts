@@ -269,11 +269,19 @@ export class BgpSpeaker {
       if (withdraw.length > 0) peer.session.sendUpdates(buildUpdates(this.originate(peer), [], withdraw));
     }
     peer.stale.cancel();
-    await peer.session.stop({
+    const stopped = peer.session.stop({
       code: ErrorCode.Cease,
       subcode: CeaseSubcode.AdministrativeShutdown,
       ...(message ? { shutdownMessage: truncateUtf8(message) } : {}),
     });
+    // As in stop(): a peer that stopped reading must not hold a reload up; its socket is cut.
+    let timer: { cancel(): void } | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = this.opts.clock.setTimer(STOP_TIMEOUT_MS, resolve);
+    });
+    await Promise.race([stopped, timeout]);
+    timer?.cancel();
+    if (peer.session.state !== 'Idle') peer.session.abort();
     this.shuttingDown.delete(peer);
     this.byAddress.delete(key);
     this.peers.splice(this.peers.indexOf(peer), 1);

@@ -199,3 +199,27 @@ t.test('reloads run one at a time, and not while the daemon is not running', asy
   t.same((refused as ReloadRefused).problems, ['reload: the daemon is starting or stopping; try again']);
   await r.speaker.stop({ drain: true });
 });
+
+t.test('communities change: UPDATEs with the new ones, no reset', async (t) => {
+  const r = await rig(t, yaml(['198.18.100.0/24'], [leaf1]));
+  const l1 = await r.up(LEAF1);
+  const before = l1.updates.length;
+  r.write(
+    yaml(
+      ['198.18.100.0/24'],
+      [leaf1.replace('accept: all', 'accept: all, communities: ["65001:7"]')],
+    ).replace('asn: 65001', 'asn: 65001\n  communities: ["65001:100"]'),
+  );
+  const applied = await r.reloader.reload('test');
+  t.same(applied, [
+    `bgp peer ${LEAF1}: communities applied without a session reset`,
+    'bgp communities / graceful shutdown updated',
+  ]);
+  await settle();
+  const sent = l1.updates.slice(before).filter((u) => u.nlri.length > 0);
+  t.ok(sent.length >= 1, 'the route was sent again');
+  t.same(sent.at(-1)?.attributes.communities, [65001 * 65536 + 7, 65001 * 65536 + 100]);
+  t.same(l1.notes, []);
+  t.equal(r.leafs.get(LEAF1)!.length, 1);
+  await r.speaker.stop({ drain: true });
+});
