@@ -24,6 +24,10 @@ function socketOption(): Option {
 }
 
 async function run(opts: { config: string }): Promise<void> {
+  // SIGHUP's default would end the process: from the first moment it reloads (or, before the
+  // daemon runs, is refused and logged), never kills.
+  let onHup: () => void = () => {};
+  process.on('SIGHUP', () => onHup());
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(opts.config);
@@ -69,7 +73,7 @@ async function run(opts: { config: string }): Promise<void> {
   // SIGHUP reloads the configuration file (Node's default for it is to exit, withdrawing nothing).
   // The outcome is logged; a refused reload leaves the running configuration as it was.
   const reloader = daemon.reloader;
-  process.on('SIGHUP', () => void reloader?.reload('SIGHUP').catch(() => {}));
+  onHup = () => void reloader?.reload('SIGHUP').catch(() => {});
   try {
     await daemon.start();
   } catch (e) {
