@@ -13,12 +13,15 @@
  *   ERROR event with a 410 `Status` (or HTTP 410, `goneAs: 'status'`) and ends the stream;
  * - bearer-token authentication (401 `Status` without the token) and per-verb denial (403);
  * - `cutWatches()` cuts every watch in the middle of a line; `close()`/`listen()` take it away
- *   and back on the same port.
+ *   and back on the same port;
+ * - `DELETE /api/v1/nodes/NAME` (or `delete()`): the Node goes, watches get a DELETED event;
+ * - `coordination.k8s.io/v1` Leases with resourceVersion conflicts (409): api-leases.ts.
  * Every request is recorded (method, path, query) so tests can check what the client asked.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { V1Node } from '@kubernetes/client-node';
+import { LeaseStore } from './api-leases.js';
 
 export interface RecordedRequest {
   method: string;
@@ -54,6 +57,8 @@ export class FakeKubeApi {
   readonly forbid = new Set<string>();
   /** How a too-old resourceVersion is refused: an ERROR event in a 200 stream (what API servers do) or HTTP 410. */
   goneAs: 'event' | 'status' = 'event';
+  /** Leases (GET/POST/PUT, 409 on a stale resourceVersion). */
+  readonly leases = new LeaseStore();
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -171,7 +176,23 @@ export class FakeKubeApi {
       this.status(res, 401, 'Unauthorized', 'Unauthorized');
       return;
     }
+    if (this.leases.handle(req, res, url.pathname, (r, c, why, m) => this.status(r, c, why, m))) return;
     const one = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
+    if (one && req.method === 'DELETE') {
+      const name = decodeURIComponent(one[1] as string);
+      const n = this.nodes.get(name);
+      if (!n) this.status(res, 404, 'NotFound', `nodes "${name}" not found`);
+      else {
+        this.delete(name);
+        this.json(res, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Success',
+          details: { name, kind: 'nodes' },
+        });
+      }
+      return;
+    }
     const verb = one ? 'get' : query.watch === 'true' ? 'watch' : 'list';
     if (req.method !== 'GET' || (!one && url.pathname !== '/api/v1/nodes')) {
       this.status(res, 404, 'NotFound', `the server could not find the requested resource`);
