@@ -11,6 +11,7 @@
  *   (d) stale routes: a leaf restart that no longer sends 198.18.201.0/24 removes it from the
  *       node's kernel after the leaf's End-of-RIB; a leaf that never comes back loses everything
  *       after its restart time (5 s there; 60 s elsewhere, as FRR needs seconds to restart here).
+ * The lab and the ping counter are in gr-lab.ts (bench/rolling-restart.ts uses them too).
  */
 import { spawn } from 'node:child_process';
 import t, { type Test } from 'tap';
@@ -20,106 +21,31 @@ import {
   type FrrRouter,
   interopGate,
   Lab,
-  type Namespace,
   type PodrouteNode,
-  startFrr,
-  startPodroute,
   waitFor,
 } from '../../lab/fixture/index.js';
-import { addUplink, waitEstablished, waitNoRoute, waitRoute } from './bgp-helpers.js';
+import { waitEstablished, waitNoRoute } from './bgp-helpers.js';
+import {
+  AGGREGATE,
+  buildGrLab,
+  EXTRA,
+  LEAF_LO,
+  LEAF_RESTART_TIME,
+  leafConfig,
+  POD,
+  ping,
+  pingDuring,
+} from './gr-lab.js';
 
 const gate = interopGate(['frr', 'podroute']);
-const AGGREGATE = '198.19.1.0/24';
-const POD = '198.19.1.10';
-const LEAF_LO = '198.18.200.1';
-const EXTRA = '198.18.201.0/24';
-/** The leaf's restart time: long enough for FRR to restart on a loaded machine (it takes seconds). */
-const LEAF_RESTART_TIME = 60;
 /** For the leaf that never comes back. */
 const SHORT_RESTART_TIME = 5;
-
-function leafConfig(o: { gr: boolean; extra: boolean; restartTime?: number }): string {
-  return [
-    'frr defaults datacenter',
-    'hostname leaf',
-    'bgp route-map delay-timer 0',
-    ...(o.extra ? [`ip route ${EXTRA} blackhole`] : []),
-    '!',
-    'router bgp 65000',
-    ' bgp router-id 198.18.0.0',
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-    // preserve-fw-state: the F bit (the leaf's forwarding survives a bgpd restart, RFC 4724 3).
-    ...(o.gr
-      ? [
-          ' bgp graceful-restart',
-          ' bgp graceful-restart preserve-fw-state',
-          ` bgp graceful-restart restart-time ${o.restartTime ?? LEAF_RESTART_TIME}`,
-        ]
-      : []),
-    ' neighbor 198.18.0.1 remote-as 65001',
-    ' neighbor 198.18.0.1 timers connect 1',
-    ' address-family ipv4 unicast',
-    ...(o.extra ? [`  network ${EXTRA}`] : []),
-    '  neighbor 198.18.0.1 activate',
-    '  neighbor 198.18.0.1 default-originate',
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
-}
-
-function nodeConfig(gr: boolean) {
-  return {
-    node: { name: 'node1', routerId: '198.18.0.1' },
-    announce: [AGGREGATE],
-    bgp: {
-      asn: 65001,
-      ...(gr ? { gracefulRestart: { restartTime: 30 } } : {}),
-      peers: [{ address: '198.18.0.0', asn: 65000, holdTime: 9, accept: 'all' }],
-    },
-  };
-}
 
 async function rig(t: Test, o: { gr: boolean; leafGr?: boolean }) {
   const lab = await Lab.create();
   t.teardown(() => lab.destroy());
-  const leafNs = await lab.addNamespace('leaf');
-  const nodeNs = await lab.addNamespace('node');
-  await addUplink(lab, leafNs, nodeNs, 0);
-  await nodeNs.ip(['addr', 'add', `${POD}/32`, 'dev', 'lo']);
-  await leafNs.ip(['addr', 'add', `${LEAF_LO}/32`, 'dev', 'lo']);
-  const leaf = await startFrr(leafNs, { config: leafConfig({ gr: o.leafGr ?? true, extra: true }) });
-  const node = await startPodroute(nodeNs, { config: nodeConfig(o.gr) });
-  await waitEstablished(node, ['198.18.0.0'], 30_000);
-  await waitRoute(leafNs, AGGREGATE);
-  await waitRoute(nodeNs, EXTRA);
-  return { leafNs, nodeNs, leaf, node };
-}
-
-/** Pings `dst` every 10 ms for `seconds` from `ns`; resolves to [sent, lost]. */
-async function ping(ns: Namespace, dst: string, seconds: number): Promise<[number, number]> {
-  const r = await ns.exec('ping', ['-n', '-q', '-i', '0.01', '-W', '1', '-w', String(seconds), dst], {
-    allowFail: true,
-    timeoutMs: (seconds + 10) * 1000,
-  });
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
-  if (!m) throw new Error(`no ping summary in: ${r.stdout}`);
-  return [Number(m[1]), Number(m[1]) - Number(m[2])];
-}
-
-/** Pings `dst` every 10 ms for `seconds` while `during` runs (from 0.5 s on). */
-async function pingDuring(
-  ns: Namespace,
-  dst: string,
-  seconds: number,
-  during: () => Promise<void>,
-): Promise<[number, number]> {
-  const result = ping(ns, dst, seconds);
-  await new Promise((r) => setTimeout(r, 500));
-  await during();
-  return result;
+  const { leafNs, nodeNs, leaf, node } = await buildGrLab(lab, o);
+  return { leafNs, nodeNs, leaf, node: node! };
 }
 
 /** What a DaemonSet does: SIGTERM, wait for the exit, start the new process. */
