@@ -74,7 +74,7 @@ export function nodeConfig(gr: boolean) {
 /**
  * FRR as the node: the same announcement (a staticd blackhole + `network`), the same timers as
  * podroute's peer (hold 9 s), and with `gr` the restarting-speaker side: `bgp graceful-restart`
- * with preserve-fw-state (the F bit) and the node's restart time.
+ * with preserve-fw-state (the F bit) and the node's restart time; without, no capability at all.
  */
 export function frrNodeConfig(gr: boolean): string {
   return [
@@ -94,7 +94,8 @@ export function frrNodeConfig(gr: boolean): string {
           ' bgp graceful-restart preserve-fw-state',
           ` bgp graceful-restart restart-time ${NODE_RESTART_TIME}`,
         ]
-      : []),
+      : // FRR advertises the capability in helper mode by default; "without" means none at all.
+        [' bgp graceful-restart-disable']),
     ` neighbor ${LEAF_ADDR} remote-as 65000`,
     ` neighbor ${LEAF_ADDR} timers connect 1`,
     ' address-family ipv4 unicast',
