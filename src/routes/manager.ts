@@ -2,8 +2,9 @@
  * RoutesManager: keeps the kernel's routes of our protocol equal to the desired set.
  *
  * Inputs arrive through `update()` (the announced set, the store's view of other nodes) and
- * `updateLearned()` (what BGP peers sent, chosen by learned.ts). Each reconcile reads our routes back from the kernel, computes the
- * desired set (desired.ts), diffs (reconcile.ts) and applies only the differences. A timer re-runs the
+ * `updateLearned()` (what BGP peers sent, chosen by learned.ts). Each reconcile reads our routes
+ * back from the kernel, computes the wanted set (wanted.ts), diffs (reconcile.ts) and applies only
+ * the differences. A timer re-runs the
  * same path every `resyncInterval` seconds, which repairs routes someone deleted or changed by hand.
  * Runs never overlap; updates during a run coalesce into one follow-up run. A netlink error is
  * counted, logged and retried at the next run, never thrown out of the manager.
@@ -11,25 +12,21 @@
 import type { RoutesConfig } from '../config/routes.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { type Prefix, parsePrefix } from '../net/prefix.js';
-import { type DesiredRoutes, desiredRoutes, type PeerNode, type Skipped } from './desired.js';
+import { parsePrefix } from '../net/prefix.js';
+import type { Skipped } from './desired.js';
 import type { RouteKernel } from './kernel.js';
-import { type LearnedInput, type LearnedSelection, selectLearned } from './learned.js';
+import type { LearnedInput, LearnedSelection } from './learned.js';
 import { type LearnedStatus, learnedStatus } from './learned-view.js';
 import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.js';
 import { diffRoutes } from './reconcile.js';
 import { describeRoute, type KernelRoute, type Route, routeKey } from './route.js';
 import { describeRule, diffRules, type KernelRule, type Rule, ruleKey } from './rule.js';
-import { type VlanPolicy, type VlanSpec, vlanPolicy } from './vlan.js';
+import type { VlanSpec } from './vlan.js';
+import { needsConnected, type RoutesInput, type WantedState, wantedState } from './wanted.js';
 
 const HELD_BY_FOREIGN = 'another route (not ours) holds this destination';
 
-export interface RoutesInput {
-  /** This node's announced prefixes: each gets a blackhole. */
-  readonly announced: readonly Prefix[];
-  /** Other nodes (layer2 mode routes to their blocks). */
-  readonly peers: readonly PeerNode[];
-}
+export type { RoutesInput } from './wanted.js';
 
 export interface RoutesManagerOptions {
   readonly config: RoutesConfig;
@@ -291,50 +288,32 @@ export class RoutesManager {
     if (!kernel) return;
     const { config } = this;
     const proto = config.protocol;
-    let desired: DesiredRoutes;
-    let policy: VlanPolicy;
     let current: KernelRoute[];
     let currentRules: KernelRule[];
-    let selection: LearnedSelection;
+    let wanted: WantedState;
     try {
       current = await kernel.listRoutes(proto);
       currentRules = await kernel.listRules(proto);
-      const learning = this.learned.peers.some((p) => p.routes.length > 0);
-      const needLinks = config.mode === 'layer2' || config.vlans.length > 0 || learning;
-      const connected = needLinks ? await kernel.listConnected() : [];
-      selection = selectLearned(this.learned, this.input.announced, connected, config);
-      desired = desiredRoutes({
-        announced: this.input.announced,
-        peers: this.input.peers,
+      const connected = needsConnected(config, this.learned) ? await kernel.listConnected() : [];
+      wanted = wantedState({
+        input: this.input,
+        learned: this.learned,
         connected,
-        options: {
-          mode: config.mode,
-          blackholes: config.blackholes,
-          table: config.table,
-          metric: config.metric,
-          interfaces: config.interfaces,
-        },
-        learned: selection.routes,
-      });
-      policy = vlanPolicy({
+        config,
         vlans: this.vlans,
-        announced: this.input.announced,
-        peers: this.input.peers,
-        connected,
-        mode: config.mode,
-        metric: config.metric,
       });
     } catch (e) {
       this.fail('read kernel state', e);
       return;
     }
+    const { desired, policy, selection } = wanted;
     this.noteSkipped(desired.skipped, policy.issues);
 
-    const wanted = [...desired.routes, ...policy.routes];
-    const diff = diffRoutes(wanted, current, proto);
+    const routes = [...desired.routes, ...policy.routes];
+    const diff = diffRoutes(routes, current, proto);
     const ruleDiff = diffRules(policy.rules, currentRules, proto);
     const installed = new Map<string, Route>();
-    for (const r of wanted) installed.set(routeKey(r), r);
+    for (const r of routes) installed.set(routeKey(r), r);
     const pending = new Map<string, { route: string; reason: string }>();
     const notInstalled = (key: string, what: string, reason: string): void => {
       installed.delete(key);
@@ -380,7 +359,7 @@ export class RoutesManager {
       else if (err) notInstalled(key, describeRule(r), err.message);
     }
     // Graceful restart: a route wanted again is ours again; the others stay until sweepAdopted().
-    for (const r of wanted) this.adopted?.delete(routeKey(r));
+    for (const r of routes) this.adopted?.delete(routeKey(r));
     for (const r of diff.remove) {
       if (this.adopted?.has(routeKey(r))) continue;
       await this.apply('delete', describeRoute(r), () => kernel.deleteRoute(r, proto));
