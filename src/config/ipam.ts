@@ -10,6 +10,8 @@
  *   etcd: { caFile: /etc/podroute/ca.pem, certFile: /etc/podroute/node.pem, keyFile: /etc/podroute/node.key }
  *   quarantine: 30          # s before a freed address is reused
  *   blockGrace: 300         # s before an empty block goes back to its group
+ *   releaseDeletedNodesAfter: 300   # s after a Node object is deleted before its blocks are freed
+ *   leaderLease: 15         # s the Lease of the cluster's one releasing podroute lasts unrenewed
  *   networks:
  *     - { name: pods, cidrs: [198.18.0.0/17, 198.19.0.0/18], blockSize: 26 }   # multi-segment
  *     - { name: vlan20, cidr: 198.18.200.0/24, blockSize: 28, vlan: 20, gateway: 198.18.200.1 }
@@ -116,6 +118,17 @@ export const ipamSchema = z
     quarantine: intRange(0, 86400, 'a number of seconds').default(30),
     /** Seconds an empty block stays with the node before going back to its group. */
     blockGrace: intRange(0, 86400, 'a number of seconds').default(300),
+    /**
+     * With the Node objects (node.source: kubernetes): seconds a deleted Node stays gone before
+     * the leader releases its blocks (src/k8s/node-gc.ts); false: never (release-node by hand).
+     */
+    releaseDeletedNodesAfter: z
+      .union([z.literal(false), intRange(1, 604800, 'a number of seconds (or false)')], {
+        error: 'is not a number of seconds (or false) in 1..604800',
+      })
+      .default(300),
+    /** Seconds the leader election Lease (coordination.k8s.io) lasts without renewal. */
+    leaderLease: intRange(2, 300, 'a number of seconds').default(15),
     /** Required in `podroute` mode (checked below, so `kubernetes` mode may leave it out). */
     networks: z.array(ipamNetworkSchema).optional(),
     /** The topology tree; empty: one group holding every node. */

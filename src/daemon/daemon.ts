@@ -28,7 +28,13 @@ import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } f
 import type { RoutesManager } from '../routes/manager.js';
 import type { AwsRoutesHandle } from './aws.js';
 import type { BfdWiring } from './bfd-wiring.js';
-import { checkKubernetesConfig, type KubeNode, startKubeNode } from './kubernetes.js';
+import {
+  checkKubernetesConfig,
+  type KubeNode,
+  type NodeGcHandle,
+  startKubeNode,
+  startNodeGc,
+} from './kubernetes.js';
 import type { LearnedFeed } from './learned-feed.js';
 import { type Reloader, type ReloadTarget, reloadAnswer, reloadHook } from './reload.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
@@ -61,6 +67,8 @@ export class Daemon {
   private untrackNodes: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
   private kube: KubeNode | undefined;
+  /** Deleted Nodes' blocks, released by the Lease holder (kubernetes.ts). */
+  private nodeGc: NodeGcHandle | undefined;
   private running = false;
   /** `podroute reload` / SIGHUP; absent when the daemon was not started from a file. */
   readonly reloader: Reloader | undefined;
@@ -137,6 +145,14 @@ export class Daemon {
       this.logger.info({ addresses }, 'registered node addresses');
       this.ipam.onChange(() => this.reconcile());
       registerIpamApi(this.api, this.ipam);
+      this.nodeGc = await startNodeGc({
+        config,
+        name: this.node,
+        ipam: this.ipam,
+        store: this.store,
+        clock,
+        logger: this.logger,
+      });
       const ipam = this.ipam;
       // New labels place the node's next blocks; held ones are never renumbered.
       kube?.watcher.onChange(() => {
@@ -355,6 +371,7 @@ export class Daemon {
       this.learned?.stop();
       await this.routes?.stop({ removeRoutes: false });
       await this.aws?.stop();
+      await this.nodeGc?.stop();
       await this.ipam?.close();
       await this.store?.close();
       await this.api.close();

@@ -5,10 +5,15 @@
  * addresses are its layer 2 addresses and give the default router id, and with
  * `ipam.mode: kubernetes` `spec.podCIDRs` are what it announces. The Node stays watched: a label
  * change moves the node's *next* blocks to the group the new labels select (held blocks are never
- * renumbered); a pod CIDR change reaches the announcements.
+ * renumbered); a pod CIDR change reaches the announcements. With IPAM blocks, one podroute in the
+ * cluster (the holder of a Lease) releases the blocks of Nodes that were deleted (startNodeGc).
  */
 import type { Config } from '../config/index.js';
 import { nodeSource } from '../config/node.js';
+import type { Ipam } from '../ipam/ipam.js';
+import type { BlockStore } from '../ipam/store/types.js';
+import type { LeaderElector } from '../k8s/lease.js';
+import type { NodeGc } from '../k8s/node-gc.js';
 import type { NodeIdentity } from '../k8s/node-identity.js';
 import type { NodeWatcher } from '../k8s/node-watch.js';
 import type { Clock } from '../lib/clock.js';
@@ -72,5 +77,83 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode | u
       return watcher.identity as NodeIdentity;
     },
     labels: () => ({ ...watcher.identity?.labels, ...own }),
+  };
+}
+
+export interface NodeGcHandle {
+  readonly elector: LeaderElector;
+  readonly gc: NodeGc;
+  /** Stops collecting and gives the Lease up (a clean stop; a crash lets it expire). */
+  stop(): Promise<void>;
+}
+
+export interface NodeGcWiring {
+  config: Config;
+  name: string;
+  ipam: Ipam;
+  store: BlockStore;
+  clock: Clock;
+  logger: Logger;
+  env?: Record<string, string | undefined>;
+}
+
+/** The Lease the releasing podroute holds (in the pod's namespace). */
+export const NODE_GC_LEASE = 'podroute-ipam-release-deleted-nodes';
+
+/**
+ * Deleted Nodes' blocks (ipam.releaseDeletedNodesAfter): every podroute campaigns for one Lease;
+ * the leader alone watches all Nodes and releases the blocks of those that are gone. Undefined
+ * when off (false), without IPAM blocks, or when the identity does not come from the API.
+ */
+export async function startNodeGc(opts: NodeGcWiring): Promise<NodeGcHandle | undefined> {
+  const env = opts.env ?? process.env;
+  const ipamConfig = opts.config.ipam;
+  if (nodeSource(opts.config.node, env) !== 'kubernetes') return undefined;
+  if (ipamConfig?.mode !== 'podroute' || ipamConfig.releaseDeletedNodesAfter === false) return undefined;
+  const [{ LeaderElector, openLeaseApi }, { NodeGc, openNodeListApi }] = await Promise.all([
+    import('../k8s/lease.js'),
+    import('../k8s/node-gc.js'),
+  ]);
+  const logger = opts.logger.child({ component: 'node-gc' });
+  const leaseApi = await openLeaseApi({ env });
+  const elector = new LeaderElector({
+    api: leaseApi,
+    namespace: leaseApi.namespace,
+    name: NODE_GC_LEASE,
+    identity: opts.name,
+    clock: opts.clock,
+    logger,
+    leaseDurationSeconds: ipamConfig.leaderLease,
+  });
+  const { store, ipam } = opts;
+  const gc = new NodeGc({
+    api: await openNodeListApi({ env }),
+    ipam: {
+      async storeNodes() {
+        const [claims, records] = await Promise.all([store.list(), store.nodes()]);
+        return [...new Set([...claims.map((c) => c.node), ...records.map((r) => r.node)])];
+      },
+      releaseNode: (node) => ipam.releaseNode(node),
+    },
+    self: opts.name,
+    clock: opts.clock,
+    logger,
+    graceMs: ipamConfig.releaseDeletedNodesAfter * 1000,
+    isLeader: () => elector.isLeader,
+  });
+  elector.onStartedLeading(() => gc.start());
+  elector.onStoppedLeading(() => gc.stop());
+  elector.start();
+  logger.info(
+    { lease: `${leaseApi.namespace}/${NODE_GC_LEASE}`, graceSeconds: ipamConfig.releaseDeletedNodesAfter },
+    'campaigning to release the blocks of deleted Nodes',
+  );
+  return {
+    elector,
+    gc,
+    async stop() {
+      gc.stop();
+      await elector.release();
+    },
   };
 }
