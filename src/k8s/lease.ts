@@ -273,11 +273,17 @@ export class LeaderElector {
   }
 
   private failed(err: unknown, what: string): false {
+    const before = this.lastError;
     this.lastError =
       statusOf(err) === 403
         ? `the API server at ${this.opts.api.server} forbids ${what.split(' ')[0]} Lease ${this.where()} (403 Forbidden): the ServiceAccount needs get, create and update on leases (deploy/rbac.yaml)`
-        : describeApiError(err, this.opts.api.server, this.opts.identity);
-    this.opts.logger.warn(
+        : statusOf(err) === 404
+          ? `the API server at ${this.opts.api.server} has no namespace ${this.opts.namespace} for Lease ${this.opts.name} (404 Not Found): set POD_NAMESPACE`
+          : describeApiError(err, this.opts.api.server, this.opts.identity);
+    // Every retry period while the API refuses: warn when the reason changes, not each time.
+    const log = this.lastError === before ? this.opts.logger.debug : this.opts.logger.warn;
+    log.call(
+      this.opts.logger,
       { lease: this.where(), status: statusOf(err) },
       `${what} failed: ${this.lastError}`,
     );

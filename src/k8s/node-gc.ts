@@ -159,6 +159,7 @@ export class NodeGc {
         this.resourceVersion,
         (e) => {
           if (gen !== this.generation) return;
+          this.backoff.reset();
           if (e.type === 'ERROR') {
             if (e.object.code === 410) gone = true;
             return;

@@ -161,3 +161,19 @@ t.test('410 Gone relists; a deletion missed meanwhile is still found', async (t)
   await waitFor(() => releases.length > 0, 'the release');
   t.same(releases, ['node-c']);
 });
+
+t.test('ipam.releaseDeletedNodesAfter and ipam.leaderLease: defaults, off, refused values', async (t) => {
+  const { parseConfig } = await import('../../src/config/index.js');
+  const ipam = (extra: string) =>
+    parseConfig(`ipam: { networks: [{ name: p, cidr: 198.19.0.0/16 }]${extra} }`).ipam;
+  t.equal(ipam('')?.releaseDeletedNodesAfter, 300, 'default 300 s');
+  t.equal(ipam('')?.leaderLease, 15, 'default lease 15 s');
+  t.equal(ipam(', releaseDeletedNodesAfter: false')?.releaseDeletedNodesAfter, false, 'false: off');
+  for (const v of ['0', '-5', '1.5', 'true', '"300"', '604801'])
+    t.throws(
+      () => ipam(`, releaseDeletedNodesAfter: ${v}`),
+      /ipam\.releaseDeletedNodesAfter: .* is not a number of seconds \(or false\) in 1\.\.604800/,
+      `${v} refused`,
+    );
+  t.throws(() => ipam(', leaderLease: 1'), /ipam\.leaderLease: 1 is not a number of seconds in 2\.\.300/);
+});
