@@ -10,6 +10,7 @@
  */
 import type { BfdManagerStatus } from '../bfd/index.js';
 import type { BgpPeerStatus, BgpStatus } from '../bgp/speaker.js';
+import type { PeerSelectionEntry } from '../config/peer-selection.js';
 import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/status.js';
 import type { AwsRoutesStatus } from '../routes/aws/status.js';
 import type { RoutesStatus } from '../routes/manager.js';
@@ -22,7 +23,8 @@ export interface StatusJson {
   routerId: string;
   /** The prefixes the node announces (configured `announce` plus the IPAM aggregate), sorted. */
   announced: string[];
-  bgp?: BgpStatus;
+  /** `peerSelection`: which bgp.peers entries apply to this node and why. */
+  bgp?: BgpStatus & { peerSelection?: PeerSelectionEntry[] };
   ospf?: OspfStatus;
   routes?: RoutesStatus;
   /** BFD sessions (per BGP peer with `bfd`): state, negotiated intervals, diagnostics, drops. */

@@ -5,6 +5,7 @@
 import type { OspfInterfaceStatus, OspfStatus, StatusJson } from '../api/status.js';
 import { formatAwsStatus } from '../routes/aws/format.js';
 import type { LearnedStatus } from '../routes/learned-view.js';
+import { formatPeerSelection } from './format-peer-selection.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -50,6 +51,7 @@ export function formatStatus(doc: StatusJson): string {
     }
     out.push(table(rows));
     out.push(...formatGracefulRestart(doc.bgp));
+    out.push(...formatPeerSelection(doc.bgp.peerSelection, table));
   }
   if (doc.bfd) out.push('', ...formatBfd(doc.bfd));
   if (doc.aws) out.push('', ...formatAwsStatus(doc.aws));

@@ -33,8 +33,14 @@ const bfdSchema = z
   )
   .transform((v) => (v === true ? { minRx: 300, minTx: 300, multiplier: 3 } : v === false ? undefined : v));
 
+/** Node labels that must all match (peer-selection.ts). */
+const nodeSelector = z.record(z.string(), z.string(), { error: 'is not a map of label: value' });
+
 const peerFields = z.strictObject({
-  address: ipAddress,
+  /** An IP address, or `gateway`: one peer per default gateway of the node (peer-selection.ts). */
+  address: z.union([z.literal('gateway'), ipAddress]),
+  /** Only nodes with all these labels use this peer; absent: every node does. */
+  nodeSelector: nodeSelector.optional(),
   asn,
   /** RFC 4271 4.2: 0 or at least 3 seconds. */
   holdTime: z
@@ -139,8 +145,16 @@ const gracefulRestartSchema = z
   )
   .transform((v) => (v === true ? { restartTime: 120 } : v === false ? undefined : v));
 
-export const bgpSchema = z.strictObject({
-  asn,
+const bgpFields = z.strictObject({
+  /** The local ASN; with asnFromLabel or a matching asnOverrides entry, that one instead. */
+  asn: asn.optional(),
+  /** A node label holding the local ASN (e.g. podroute.io/asn); exclusive with asn. */
+  asnFromLabel: z
+    .string({ error: 'is not a label name' })
+    .min(1, { error: 'is not a label name' })
+    .optional(),
+  /** The first entry whose nodeSelector matches the node's labels sets the local ASN. */
+  asnOverrides: z.array(z.strictObject({ nodeSelector, asn })).optional(),
   /** Port to listen on for passive peers; default 179. 0 disables listening. */
   listenPort: intRange(0, 65535, 'a TCP port').default(179),
   peers: z.array(bgpPeerSchema).default([]),
@@ -161,6 +175,22 @@ export const bgpSchema = z.strictObject({
     )
     .optional(),
 });
+
+/** asn or asnFromLabel (peer-selection.ts resolves them per node). */
+export const bgpSchema = bgpFields.superRefine(
+  (bgp, ctx) => {
+    if (bgp.asn !== undefined && bgp.asnFromLabel !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['asnFromLabel'],
+        message: 'is given together with asn: set only one of them',
+      });
+    else if (bgp.asn === undefined && bgp.asnFromLabel === undefined)
+      ctx.addIssue({ code: 'custom', path: ['asn'], message: 'is required (or bgp.asnFromLabel)' });
+    // Also when a peer is invalid: a missing ASN is reported with the other problems.
+  },
+  { when: (p) => typeof p.value === 'object' && p.value !== null },
+);
 
 export type BgpPeerConfig = z.infer<typeof bgpPeerSchema>;
 export type BgpConfig = z.infer<typeof bgpSchema>;

@@ -36,6 +36,7 @@ import {
   startNodeGc,
 } from './kubernetes.js';
 import type { LearnedFeed } from './learned-feed.js';
+import { NodePeers } from './peer-selection.js';
 import { type Reloader, type ReloadTarget, reloadAnswer, reloadHook } from './reload.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
 
@@ -73,6 +74,7 @@ export class Daemon {
   /** `podroute reload` / SIGHUP; absent when the daemon was not started from a file. */
   readonly reloader: Reloader | undefined;
   private aws: AwsRoutesHandle | undefined;
+  private readonly nodePeers: NodePeers;
 
   constructor(private readonly opts: DaemonOptions) {
     const { config, logger } = opts;
@@ -84,6 +86,7 @@ export class Daemon {
       throw new Error('node.routerId: not set and no IPv4 address found on any interface to default to');
     }
     this.routerId = rid ?? '';
+    this.nodePeers = new NodePeers(this.node, (c) => this.kube?.labels() ?? c.node.labels, logger);
     this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
     this.api.route('GET /status', async () => this.status());
     this.api.route('POST /drain', async (body) => this.drain(body));
@@ -165,6 +168,9 @@ export class Daemon {
         });
       });
     }
+    // One cluster-wide bgp section: this node's peers and ASN (its labels, its default gateways).
+    const selected = await this.nodePeers.select(config, true);
+    this.opts.config = selected;
     let preserved = false;
     if (config.bgp?.gracefulRestart && (config.routes ?? defaultRoutesConfig).manage) {
       // Graceful restart (RFC 4724 4.1): the routes a previous podroute left keep forwarding until
@@ -177,16 +183,16 @@ export class Daemon {
       });
       preserved = (await this.routes.adoptExisting()) > 0;
     }
-    if (config.bgp) {
+    if (selected.bgp) {
       const log = this.logger.child({ component: 'bgp' });
-      this.bgp = await createBgp(config.bgp, this.routerId, clock, log, preserved, config.announce);
+      this.bgp = await createBgp(selected.bgp, this.routerId, clock, log, preserved, config.announce);
       // The re-learned routes reach the route programmer first (its feed coalesces UPDATEs), so
       // the sweep never removes a route the peers did re-send.
       this.bgp.onRibSynced(() => {
         this.learned?.flush();
         this.routes?.sweepAdopted();
       });
-      if (config.bgp.peers.some((p) => p.bfd)) {
+      if (selected.bgp.peers.some((p) => p.bfd)) {
         // BFD only loads when a peer asks for it (RFC 5882: it watches those BGP sessions' paths).
         const [{ BfdManager }, { BfdWiring }] = await Promise.all([
           import('../bfd/index.js'),
@@ -197,7 +203,7 @@ export class Daemon {
         const wiring = new BfdWiring({
           bgp: this.bgp,
           bfd: manager,
-          peers: config.bgp.peers,
+          peers: selected.bgp.peers,
           clock,
           logger: log,
         });
@@ -305,12 +311,14 @@ export class Daemon {
   reloadTarget(): ReloadTarget | undefined {
     if (!this.running || this.stopping) return undefined;
     return {
+      resolve: (next) => this.nodePeers.select(next),
       config: this.opts.config,
       bgp: this.bgp,
       node: this.node,
       logger: this.logger,
       adopt: (next) => {
         this.opts.config = next;
+        this.nodePeers.adopt();
         this.reconcile();
       },
     };
@@ -322,7 +330,7 @@ export class Daemon {
       routerId: this.routerId,
       announced: this.desired.map(formatPrefix),
     };
-    if (this.bgp) doc.bgp = this.bgp.status();
+    if (this.bgp) doc.bgp = { ...this.bgp.status(), ...this.nodePeers.status() };
     if (this.ospf) doc.ospf = this.ospf.status();
     if (this.routes) doc.routes = this.routes.status();
     if (this.bfd) doc.bfd = this.bfd.manager.status();

@@ -43,6 +43,8 @@ export interface ReloadTarget {
   /** Makes `next` the running configuration and reconciles the announcements. */
   adopt(next: Config): void;
   readonly logger: Logger;
+  /** Makes a file's configuration this node's (per-node peer selection, peer-selection.ts). */
+  resolve?(next: Config): Promise<Config>;
 }
 
 /** The reload was refused: nothing changed; `problems` are one line each. */
@@ -147,7 +149,8 @@ export class Reloader {
     if (!target) throw new ReloadRefused(['reload: the daemon is starting or stopping; try again']);
     const log = target.logger;
     try {
-      const applied = await applyReload(target, readNewConfig(this.file));
+      const read = readNewConfig(this.file);
+      const applied = await applyReload(target, target.resolve ? await target.resolve(read) : read);
       if (applied.length === 0) log.info({ source, file: this.file }, 'reload: configuration unchanged');
       else log.info({ source, file: this.file, applied }, `reload applied: ${applied.join('; ')}`);
       return applied;

@@ -5,8 +5,8 @@
  */
 import type { BgpStatus, OspfStatus } from '../api/status.js';
 import type { BgpSpeaker } from '../bgp/speaker.js';
-import type { BgpConfig } from '../config/bgp.js';
 import type { OspfConfig } from '../config/ospf.js';
+import type { NodeBgpConfig } from '../config/peer-selection.js';
 import type { AnnounceEntry } from '../config/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -35,7 +35,7 @@ export type OspfAdvertiser = Advertiser<OspfStatus> & Pick<OspfSpeaker, 'databas
  * `announce`: the configured announce entries, for their per-prefix communities.
  */
 export async function createBgp(
-  config: BgpConfig,
+  config: NodeBgpConfig,
   routerId: string,
   clock: Clock,
   logger: Logger,
