@@ -6,8 +6,8 @@
  * File map: `fsm.ts` RFC 4271 8 state machine; `session.ts` one peer, its inputs queued as events
  * (`session-events.ts`) and processed one at a time (`session-process.ts`, `session-core.ts`), per
  * connection `attempt.ts` and `update-pump.ts` (with `negotiate.ts`, `collision.ts`, `timers.ts`,
- * `backoff.ts`, `transport.ts`); `speaker-peer.ts` one peer and its status row; `adj-rib-out.ts`,
- * `update-builder.ts` what we send; `adj-rib-in.ts`, `policy.ts` what we keep; `listener.ts`
+ * `backoff.ts`, `transport.ts`); `speaker-peer.ts` one peer and its status row; `deliberate-stop.ts` drain and removal; `adj-rib-out.ts`,
+ * `outbound.ts`, `update-builder.ts`, `next-hops.ts` what we send; `adj-rib-in.ts`, `policy.ts` what we keep; `listener.ts`
  * incoming connections; `message/` the codecs. Graceful restart: `graceful-restart.ts` the rules,
  * `stale-routes.ts` helper mode per peer, `restart-sync.ts` the restarting side.
  *
@@ -18,25 +18,31 @@
  * RFC 8538 (N bit, Hard Reset), RFC 2385 TCP MD5 and RFC 5082 GTSM (on the transport's sockets),
  * RFC 8212 per-peer export/import policy with an explicit default (`policy/`). Not supported:
  * ADD-PATH, long-lived graceful restart.
+ *
+ * Longer than most files (about 480 lines) on purpose: this is the one place where a peer's
+ * lifecycle (configured, started, reloaded, drained, removed) meets its session hooks and both
+ * RIBs. The per-peer pieces live in the files above (`outbound.ts`, `deliberate-stop.ts`,
+ * `stale-routes.ts`, `restart-sync.ts`, `speaker-peer.ts`); what is left reads and changes the
+ * peer list, and split further each part would reach into the others' private state.
  */
 import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { formatAddress, formatPrefix, type Prefix, parseAddress } from '../net/prefix.js';
+import { formatAddress, type Prefix, parseAddress } from '../net/prefix.js';
 import type { ReceivedRoute } from './adj-rib-in.js';
-import { GRACEFUL_SHUTDOWN, mergeTags, type RouteTags, tagsKey } from './communities.js';
+import type { RouteTags } from './communities.js';
+import { closedWithin, gracefulShutdown } from './deliberate-stop.js';
 import { type LocalGracefulRestart, restartNotification, type SessionEnd } from './graceful-restart.js';
 import { PeerListener } from './listener.js';
 import { endOfRib, isEndOfRib, truncateUtf8, type UpdateMessage } from './message/index.js';
 import { Afi, CeaseSubcode, ErrorCode } from './message/types.js';
-import { hasFamily, IPV4_UNICAST, IPV6_UNICAST } from './negotiate.js';
-import { originateParams, whyNotSendable } from './next-hops.js';
+import { IPV4_UNICAST, IPV6_UNICAST } from './negotiate.js';
+import { Outbound } from './outbound.js';
 import { type RestartFlags, type RestartStatus, RestartSync } from './restart-sync.js';
 import { Session } from './session.js';
 import { peerSecurity } from './socket-options.js';
 import { type BgpPeerStatus, Peer } from './speaker-peer.js';
 import { NetTransport, type TransportFactory } from './transport.js';
-import { buildTaggedUpdates, buildUpdates, type OriginateParams } from './update-builder.js';
 
 export interface BgpSpeakerOptions {
   asn: number;
@@ -82,9 +88,6 @@ export type BgpStatus = {
 export type LearnedPeerRoutes = Readonly<{ address: string; asn: number; ibgp: boolean; routerId: string }> &
   Readonly<{ localAddress: string | undefined; install: boolean; routes: ReceivedRoute[] }>;
 
-/** Drain / stop waits at most this long for the peers (the daemon exits within 5 s of SIGTERM). */
-const STOP_TIMEOUT_MS = 2000;
-
 function canonicalAddress(addr: string): string {
   try {
     return formatAddress(parseAddress(addr));
@@ -98,11 +101,8 @@ export class BgpSpeaker {
   private readonly byAddress = new Map<string, Peer>();
   private readonly transport: TransportFactory;
   private readonly log: Logger;
-  private readonly desired = new Map<string, Prefix>();
-  /** Per-prefix communities (announce entries), by canonical prefix text. */
-  private prefixTags: ReadonlyMap<string, RouteTags> = new Map();
-  /** Peers being taken down on purpose: their routes carry GRACEFUL_SHUTDOWN (RFC 8326). */
-  private readonly shuttingDown = new Set<Peer>();
+  /** What we send: the desired set, its communities, each peer's Adj-RIB-Out reconcile. */
+  private readonly out: Outbound;
   private listener: PeerListener | undefined;
   private started = false;
   private readonly receivedListeners: ((peerDown: boolean) => void)[] = [];
@@ -120,6 +120,7 @@ export class BgpSpeaker {
     // RFC 2385 keys and RFC 5082 TTLs go on the sockets; the transport never logs them.
     for (const cfg of opts.peers) this.transport.setPeerSecurity?.(cfg.address, peerSecurity(cfg));
     this.log = opts.logger;
+    this.out = new Outbound(opts.asn, opts.communities, opts.logger);
     const gr = opts.gracefulRestart;
     const preserved = opts.forwardingPreserved === true;
     // What every OPEN offers; RestartSync clears R and sets F in place once the restart is over.
@@ -200,11 +201,8 @@ export class BgpSpeaker {
 
   /** The set of prefixes to announce; each Established peer gets only the difference. */
   setDesired(prefixes: readonly Prefix[]): void {
-    this.desired.clear();
-    for (const p of prefixes) this.desired.set(formatPrefix(p), p);
-    for (const peer of this.peers) {
-      if (peer.session.state === 'Established') this.reconcile(peer);
-    }
+    this.out.setDesired(prefixes);
+    this.reconcileAll();
   }
 
   /**
@@ -224,22 +222,11 @@ export class BgpSpeaker {
     this.restartSync?.cancel();
     const stops = this.peers.map((peer) => {
       peer.stale.cancel();
-      if (mode.drain && peer.session.state === 'Established') {
-        const withdraw = peer.ribOut.withdrawAll();
-        if (withdraw.length > 0) peer.session.sendUpdates(buildUpdates(this.originate(peer), [], withdraw));
-      }
+      if (mode.drain && peer.session.state === 'Established') this.out.withdrawAll(peer);
       const gr = peer.session.negotiated?.gracefulRestart;
       return peer.session.stop(mode.drain ? drain : restartNotification(gr, mode.message));
     });
-    let timer: { cancel(): void } | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = this.opts.clock.setTimer(STOP_TIMEOUT_MS, () => {
-        this.log.warn({}, 'BGP peers did not close within 2 s');
-        resolve();
-      });
-    });
-    await Promise.race([Promise.all(stops), timeout]);
-    timer?.cancel();
+    if (await closedWithin(this.opts.clock, stops)) this.log.warn({}, 'BGP peers did not close within 2 s');
     // A peer that stopped reading keeps its socket half-open: cut it.
     for (const peer of this.peers) if (peer.session.state !== 'Idle') peer.session.abort();
     await this.listener?.close();
@@ -250,8 +237,8 @@ export class BgpSpeaker {
    * Established peer as UPDATEs of the prefixes it concerns.
    */
   setPrefixTags(tags: ReadonlyMap<string, RouteTags>): void {
-    this.prefixTags = tags;
-    for (const peer of this.peers) if (peer.session.state === 'Established') this.reconcile(peer);
+    this.out.setPrefixTags(tags);
+    this.reconcileAll();
   }
 
   /**
@@ -264,10 +251,7 @@ export class BgpSpeaker {
     const peer = this.byAddress.get(key);
     if (!peer) return false;
     await this.gracefulShutdown([peer]);
-    if (peer.session.state === 'Established') {
-      const withdraw = peer.ribOut.withdrawAll();
-      if (withdraw.length > 0) peer.session.sendUpdates(buildUpdates(this.originate(peer), [], withdraw));
-    }
+    if (peer.session.state === 'Established') this.out.withdrawAll(peer);
     peer.stale.cancel();
     const stopped = peer.session.stop({
       code: ErrorCode.Cease,
@@ -275,14 +259,9 @@ export class BgpSpeaker {
       ...(message ? { shutdownMessage: truncateUtf8(message) } : {}),
     });
     // As in stop(): a peer that stopped reading must not hold a reload up; its socket is cut.
-    let timer: { cancel(): void } | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = this.opts.clock.setTimer(STOP_TIMEOUT_MS, resolve);
-    });
-    await Promise.race([stopped, timeout]);
-    timer?.cancel();
+    await closedWithin(this.opts.clock, [stopped]);
     if (peer.session.state !== 'Idle') peer.session.abort();
-    this.shuttingDown.delete(peer);
+    this.out.shuttingDown.delete(peer);
     this.byAddress.delete(key);
     this.peers.splice(this.peers.indexOf(peer), 1);
     // Its MD5 key and TTL floor leave the listener and later connects (reload: a removed peer).
@@ -290,24 +269,10 @@ export class BgpSpeaker {
     return true;
   }
 
-  /**
-   * RFC 8326 4: before routes are withdrawn on purpose, re-announce them with GRACEFUL_SHUTDOWN so
-   * the peers move traffic to other paths, and give them bgp.gracefulShutdown.wait seconds (on the
-   * injected clock) to do so. Nothing with a wait of 0 or no Established peer among `peers`.
-   */
-  private async gracefulShutdown(peers: readonly Peer[]): Promise<void> {
+  /** RFC 8326 4 before a deliberate withdrawal, with bgp.gracefulShutdown.wait (`deliberate-stop.ts`). */
+  private gracefulShutdown(peers: readonly Peer[]): Promise<void> {
     const wait = this.opts.gracefulShutdownWait ?? 0;
-    const up = peers.filter((p) => p.session.state === 'Established' && p.ribOut.size > 0);
-    if (wait <= 0 || up.length === 0) return;
-    for (const peer of up) {
-      this.shuttingDown.add(peer);
-      this.reconcile(peer);
-    }
-    this.log.info(
-      { peers: up.map((p) => p.config.address), wait },
-      'BGP graceful shutdown: waiting before withdrawing',
-    );
-    await new Promise<void>((resolve) => this.opts.clock.setTimer(wait * 1000, resolve));
+    return gracefulShutdown(peers, this.out, wait, this.opts.clock, this.log);
   }
 
   status(): BgpStatus {
@@ -404,7 +369,7 @@ export class BgpSpeaker {
     peer.reconfigure(cfg);
     const up = peer.session.state === 'Established';
     if (up && what.resend) peer.ribOut.clear();
-    if (up && (what.exports || what.resend)) this.reconcile(peer);
+    if (up && (what.exports || what.resend)) this.out.reconcile(peer);
     let refreshed = true;
     if (what.imports) {
       if (peer.ribIn.refilter() > 0) this.receivedChanged(true);
@@ -420,9 +385,9 @@ export class BgpSpeaker {
    * Established peer gets UPDATEs for the routes whose attributes changed.
    */
   setGlobals(globals: { communities: RouteTags; gracefulShutdownWait: number }): void {
-    this.opts.communities = globals.communities;
+    this.out.setGlobalTags(globals.communities);
     this.opts.gracefulShutdownWait = globals.gracefulShutdownWait;
-    for (const peer of this.peers) if (peer.session.state === 'Established') this.reconcile(peer);
+    this.reconcileAll();
   }
 
   private async listen(): Promise<void> {
@@ -443,61 +408,11 @@ export class BgpSpeaker {
     for (const fn of this.receivedListeners) fn(peerDown);
   }
 
-  // ===== outbound =====
+  // ===== outbound (outbound.ts) =====
 
-  /** Next hops for this session (`next-hops.ts`). */
-  private originate(peer: Peer): OriginateParams {
-    return originateParams(this.opts.asn, peer.config, peer.session.localAddress);
-  }
-
-  /** Which prefixes this session can carry; says once per session why the others are held back. */
-  private sendable(peer: Peer, o: OriginateParams): (p: Prefix) => boolean {
-    const families = peer.session.negotiated?.families ?? [];
-    const v4 = hasFamily(families, IPV4_UNICAST) && o.nextHop4 !== undefined;
-    const v6 = hasFamily(families, IPV6_UNICAST) && o.nextHop6 !== undefined;
-    return (p) => {
-      if (!peer.policy.exports(p)) return false; // the peer's export policy (RFC 8212)
-      const ok = p.family === 4 ? v4 : v6;
-      if (!ok && !peer.warned.has(`v${p.family}`)) {
-        peer.warned.add(`v${p.family}`);
-        this.log.warn(
-          {
-            peer: peer.config.address,
-            prefix: formatPrefix(p),
-            reason: whyNotSendable(families, p.family, peer.session.localAddress, o),
-          },
-          `not announcing IPv${p.family} prefixes to ${peer.config.address}`,
-        );
-      }
-      return ok;
-    };
-  }
-
-  private reconcile(peer: Peer): UpdateMessage[] {
-    const o = this.originate(peer);
-    const tagsOf = this.tagsFor(peer);
-    const diff = peer.ribOut.reconcile(this.desired, this.sendable(peer, o), (p) => tagsKey(tagsOf(p)));
-    const updates = buildTaggedUpdates(o, diff.announce, diff.withdraw, tagsOf);
-    if (updates.length > 0) {
-      peer.session.sendUpdates(updates);
-      this.log.debug(
-        { peer: peer.config.address, announce: diff.announce.length, withdraw: diff.withdraw.length },
-        'BGP Adj-RIB-Out updated',
-      );
-    }
-    return updates;
-  }
-
-  /** The communities of each prefix to `peer`: global + the peer's + the prefix's (+ GRACEFUL_SHUTDOWN). */
-  private tagsFor(peer: Peer): (p: Prefix) => RouteTags {
-    const { communities, largeCommunities } = peer.config;
-    const gs = this.shuttingDown.has(peer) ? { communities: [GRACEFUL_SHUTDOWN] } : undefined;
-    const base = mergeTags(this.opts.communities, { communities, largeCommunities }, gs);
-    if (this.prefixTags.size === 0) return () => base;
-    return (p) => {
-      const own = this.prefixTags.get(formatPrefix(p));
-      return own ? mergeTags(base, own) : base;
-    };
+  /** Each Established peer gets the difference between the desired set and what it has. */
+  private reconcileAll(): void {
+    for (const peer of this.peers) if (peer.session.state === 'Established') this.out.reconcile(peer);
   }
 
   /**
@@ -517,13 +432,13 @@ export class BgpSpeaker {
     if (had !== peer.ribIn.size) this.receivedChanged(true);
     this.restartSync?.established(peer.config.address, families, n?.gracefulRestart !== undefined);
     peer.warned.clear();
-    this.reconcile(peer);
+    this.out.reconcile(peer);
     peer.session.sendUpdates(families.map((f) => endOfRib(f.afi, f.safi)));
   }
 
   /** The Established session ended: graceful restart may keep the peer's routes (helper mode). */
   private onDown(peer: Peer, end: SessionEnd): void {
-    this.shuttingDown.delete(peer);
+    this.out.shuttingDown.delete(peer);
     const had = peer.ribIn.size > 0;
     peer.ribOut.clear();
     const kept = peer.stale.sessionDown(peer.facts?.gracefulRestart, end);
@@ -534,7 +449,7 @@ export class BgpSpeaker {
   /** RFC 2918 4: the peer asks again; re-send our Adj-RIB-Out. */
   private onRouteRefresh(peer: Peer): void {
     peer.ribOut.clear();
-    this.reconcile(peer);
+    this.out.reconcile(peer);
   }
 
   // ===== inbound =====
