@@ -145,7 +145,7 @@ t.test('session settings reset only that peer; policy changes go without a reset
     type: 2,
     withdrawn: [],
     attributes: { origin: 0, asPath: [{ type: 2, asns: [65000] }], nextHop: LEAF1 },
-    nlri: [parsePrefix('10.0.0.0/8'), parsePrefix('192.0.2.0/24')],
+    nlri: [parsePrefix('10.0.0.0/8'), parsePrefix('192.0.2.0/24')], // data only: UPDATE payload on the memory transport
   });
   await settle();
   t.equal(r.speaker.receivedRoutes(LEAF1).length, 2);
