@@ -1,5 +1,4 @@
 import t from 'tap';
-import { Backoff } from '../../src/lib/backoff.js';
 import type { OpenMessage } from '../../src/bgp/message/index.js';
 import {
   buildOpen,
@@ -9,6 +8,7 @@ import {
   IPV6_UNICAST,
   type LocalOpenParams,
 } from '../../src/bgp/negotiate.js';
+import { Backoff } from '../../src/lib/backoff.js';
 import { peerOpen } from './scripted-peer.js';
 
 const local: LocalOpenParams = {
