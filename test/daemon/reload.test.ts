@@ -145,13 +145,13 @@ t.test('session settings reset only that peer; policy changes go without a reset
     type: 2,
     withdrawn: [],
     attributes: { origin: 0, asPath: [{ type: 2, asns: [65000] }], nextHop: LEAF1 },
-    nlri: [parsePrefix('10.0.0.0/8'), parsePrefix('192.0.2.0/24')], // data only: UPDATE payload on the memory transport
+    nlri: [parsePrefix('198.19.128.0/17'), parsePrefix('198.18.200.0/24')],
   });
   await settle();
   t.equal(r.speaker.receivedRoutes(LEAF1).length, 2);
 
-  // An import list now keeps only 10/8: 192.0.2/24 goes at once, and a ROUTE-REFRESH asks again.
-  const l1import = `{ address: ${LEAF1}, asn: 65000, import: { ipv4: [{ prefix: 10.0.0.0/8, action: permit }] } }`;
+  // An import list now keeps only 198.19.128.0/17: 198.18.200.0/24 goes at once, and a ROUTE-REFRESH asks again.
+  const l1import = `{ address: ${LEAF1}, asn: 65000, import: { ipv4: [{ prefix: 198.19.128.0/17, action: permit }] } }`;
   // leaf 2 exports only 198.18.100.0/24; leaf 2's holdTime is left alone.
   const l2export = `{ address: ${LEAF2}, asn: 65000, export: { ipv4: [{ prefix: 198.18.100.0/24, action: permit }] } }`;
   r.write(yaml(['198.18.100.0/24', '198.18.101.0/24'], [l1import, l2export]));
@@ -163,7 +163,7 @@ t.test('session settings reset only that peer; policy changes go without a reset
   await settle();
   t.same(
     r.speaker.receivedRoutes(LEAF1).map((x) => formatPrefix(x.prefix)),
-    ['10.0.0.0/8'],
+    ['198.19.128.0/17'],
   );
   t.equal(l1.count(5), 2, 'ROUTE-REFRESH per negotiated family (RFC 2918)');
   t.same(withdrawn(l2), ['198.18.101.0/24'], 'the export list withdraws what it no longer allows');

@@ -84,7 +84,7 @@ function builtSeeds(): Record<string, Message[]> {
         ],
       }),
       upd({ ...base, unknown: [{ flags: 0xc0, type: 99, value: Buffer.from('abcd') }] }),
-      upd({}, [], [P('198.19.1.0/24'), P('10.0.0.0/8')]), // 10.0.0.0/8: data only (codec input)
+      upd({}, [], [P('198.19.1.0/24'), P('198.18.0.0/15')]),
       upd({}, [], []),
     ],
     communities: [
