@@ -298,9 +298,13 @@ export class SessionCore {
     });
   }
 
-  /** Remembers the first way the Established session `a` is ending (graceful-restart.ts decides). */
+  /**
+   * Remembers the first way the Established session `a` is ending (graceful-restart.ts decides).
+   * `establishedAt`, not `a.state`: a NOTIFICATION the FSM sends leaving Established runs after
+   * `step` has moved the state on, and must still count.
+   */
   noteEnd(a: Attempt, end: SessionEnd): void {
-    if (a === this.main && a.state === 'Established' && this.end.kind === 'connection') this.end = end;
+    if (a === this.main && this.establishedAt !== undefined && this.end.kind === 'connection') this.end = end;
   }
 
   // ===== state changes =====

@@ -18,8 +18,8 @@ import {
 } from './message/index.js';
 import { ErrorCode } from './message/types.js';
 import { checkOpen } from './negotiate.js';
-import { SEND_HOLD_TIMER_EXPIRED, sendHoldMs } from './send-hold.js';
-import { LARGE_HOLD_MS, type SessionCore } from './session-core.js';
+import { SEND_HOLD_TIMER_EXPIRED } from './send-hold.js';
+import type { SessionCore } from './session-core.js';
 import { MESSAGE_KIND } from './session-counters.js';
 import type { Posted, SessionWideEvent } from './session-events.js';
 import { peerSecurity } from './socket-options.js';
@@ -164,14 +164,14 @@ function processAbort(s: SessionCore): void {
 }
 
 /**
- * RFC 9687 4: the session goes down with NOTIFICATION Send Hold Timer Expired (Event 8
- * AutomaticStop with that NOTIFICATION: the FSM's teardown, then a reconnect after back-off), and
- * the connection is dropped at once: the bytes waiting in its buffer (this NOTIFICATION too, most
- * likely) cannot go to a peer that does not read.
+ * RFC 9687 4.3 (Event 29, SendHoldTimer_Expires): the session goes down with NOTIFICATION Send
+ * Hold Timer Expired, code 8 subcode 0 (as Event 8 AutomaticStop with that NOTIFICATION: the FSM's
+ * teardown, then a reconnect after back-off), and the connection is dropped at once: the bytes
+ * waiting in its buffer (this NOTIFICATION too, most likely) cannot go to a peer that does not read.
  */
 function processSendHoldExpired(s: SessionCore, a: Attempt): void {
   const sock = a.socket;
-  const secs = sendHoldMs(s.peer.sendHoldTime, a.negotiated?.holdTime ?? LARGE_HOLD_MS / 1000) / 1000;
+  const secs = s.sendHold(a).armedMs / 1000;
   s.counters.sendHoldExpired++;
   const detail = `the peer read nothing we sent for ${secs} s`;
   s.log.warn({ peer: s.peer.address, seconds: secs }, 'BGP send hold timer expired (RFC 9687)');

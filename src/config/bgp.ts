@@ -89,15 +89,15 @@ const peerFields = z.strictObject({
   /**
    * RFC 9687: seconds without any progress writing to this peer before the session is torn down
    * with NOTIFICATION Send Hold Timer Expired. Default: 8 minutes or twice the negotiated hold
-   * time, whichever is larger.
+   * time, whichever is larger (RFC 9687 6); greater than holdTime (4.4); no timer with hold time 0.
    */
   sendHoldTime: intRange(10, 65535, 'a number of seconds').optional(),
 });
 
 /**
  * Resolves what depends on several keys: password vs passwordFile (the file is read here, its
- * trailing newline dropped, so a Secret written with `echo` works), ttlSecurity as a hop count,
- * and accept's default.
+ * trailing newline dropped, so a Secret written with `echo` works), sendHoldTime above holdTime,
+ * ttlSecurity as a hop count, and accept's default.
  */
 export const bgpPeerSchema = peerFields.transform((peer, ctx) => {
   const { ttlSecurity, ...rest } = peer;
@@ -123,6 +123,16 @@ export const bgpPeerSchema = peerFields.transform((peer, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: `holds a password that ${md5Error}` });
       return z.NEVER;
     }
+  }
+  // RFC 9687 4.4: a non-zero SendHoldTime MUST be greater than the hold time (the negotiated one is
+  // never above ours, so this holds for it too). With hold time 0 there is no send hold timer.
+  if (peer.sendHoldTime !== undefined && peer.holdTime !== 0 && peer.sendHoldTime <= peer.holdTime) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sendHoldTime'],
+      message: `is not greater than holdTime (${peer.holdTime} s), as RFC 9687 4.4 requires`,
+    });
+    return z.NEVER;
   }
   const hops = ttlSecurity === true ? 1 : ttlSecurity === false ? undefined : ttlSecurity;
   return {

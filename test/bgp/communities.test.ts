@@ -47,7 +47,7 @@ t.test('configuration: parsed, and refused with key.path messages', async (t) =>
     [
       'announce: [198.19.1.0/24, {prefix: 198.19.2.0/24, communities: ["65001:7"], largeCommunities: ["1:2:3"]}]',
       'bgp: {asn: 65001, communities: ["65001:100"], largeCommunities: ["65001:1:1"], gracefulShutdown: {wait: 3},',
-      '  peers: [{address: 198.18.0.1, asn: 65000, communities: ["1:1"], sendHoldTime: 30}]}',
+      '  peers: [{address: 198.18.0.1, asn: 65000, communities: ["1:1"], holdTime: 9, sendHoldTime: 30}]}',
     ].join('\n'),
   );
   t.same(c.announce[0], '198.19.1.0/24', 'the plain string form stays a string');
