@@ -13,6 +13,11 @@ export interface CniRequest {
   netns?: string;
   /** CNI_ARGS, e.g. K8S_POD_NAMESPACE=…;K8S_POD_NAME=… */
   args: Record<string, string>;
+  /**
+   * The IPAM network the pod asked for (`podroute.io/network` in CNI_ARGS or the network
+   * configuration's `args.cni`); absent: the first of the group's networks with room.
+   */
+  network?: string;
 }
 
 /** The address the plugin hands the main plugin, with the length and gateway it should use. */

@@ -31,6 +31,28 @@ export interface StatusJson {
   bfd?: BfdManagerStatus;
   /** VPC route tables (`aws:` configured): leadership, plan, last pass, EC2 errors. */
   aws?: AwsRoutesStatus;
+  /** The VLAN networks this node holds blocks of (IPAM networks with vlan, gateway, interface). */
+  vlans?: VlanStatus[];
+}
+
+/** One VLAN of the node's VLAN data plane (src/routes/vlan-ipam.ts, src/daemon/vlan-wiring.ts). */
+export interface VlanStatus {
+  /** The IPAM network. */
+  network: string;
+  vlan: number;
+  /** The node's interface on the VLAN, e.g. eth1.100. */
+  interface: string;
+  gateway: string;
+  /** The VLAN's routing table (10000 + vlan). */
+  table: number;
+  /** Whether the gateway answered the last ping; null before the first one ended. */
+  gatewayAlive: boolean | null;
+  /** Clock time (ms) the last ping ended, null before. */
+  gatewayCheckedAt: number | null;
+  /** Pod addresses of the network allocated on this node. */
+  pods: number;
+  /** This node's blocks of the network. */
+  blocks: string[];
 }
 
 /** BGP FSM states, RFC 4271 8.2.2. */

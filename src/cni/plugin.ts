@@ -32,6 +32,8 @@ interface NetConf {
   cniVersion: string;
   name?: string;
   ipam?: { type?: string; socket?: string };
+  /** CONVENTIONS.md "args in network config": `args.cni` carries per-attachment arguments. */
+  args?: { cni?: Record<string, unknown> };
   'cni.dev/valid-attachments'?: unknown;
 }
 
@@ -75,7 +77,35 @@ function parseNetConf(stdin: string): NetConf {
   return c;
 }
 
-function parseArgs(text: string | undefined): Record<string, string> {
+/** The key a pod names its IPAM network with, in CNI_ARGS and in `args.cni`. */
+export const NETWORK_ARG = 'podroute.io/network';
+
+/**
+ * The network the pod asks for: `podroute.io/network` in `args.cni` of the network configuration
+ * (what a runtime passes per attachment) or in CNI_ARGS (`podroute.io/network=vlan-a`). Both
+ * given and different, or not a name, is refused: guessing would put the pod on the wrong VLAN.
+ */
+export function requestedNetwork(
+  conf: { args?: { cni?: Record<string, unknown> } },
+  args: Record<string, string>,
+): string | undefined {
+  const fromConf = conf.args?.cni?.[NETWORK_ARG];
+  if (fromConf !== undefined && (typeof fromConf !== 'string' || fromConf === '')) {
+    throw new CniError(CniErrorCode.InvalidNetworkConfig, `args.cni.${NETWORK_ARG} is not a network name`);
+  }
+  const fromEnv = args[NETWORK_ARG];
+  if (fromEnv === '') throw new CniError(CniErrorCode.InvalidEnvironment, `CNI_ARGS ${NETWORK_ARG} is empty`);
+  if (fromConf !== undefined && fromEnv !== undefined && fromConf !== fromEnv) {
+    throw new CniError(
+      CniErrorCode.InvalidNetworkConfig,
+      `network ${fromConf} (args.cni) and ${fromEnv} (CNI_ARGS) disagree`,
+    );
+  }
+  return fromConf ?? fromEnv;
+}
+
+/** CNI_ARGS: `KEY=VALUE` pairs separated by `;` (SPEC.md "Parameters"). */
+export function parseArgs(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of (text ?? '').split(';')) {
     const eq = pair.indexOf('=');
@@ -180,6 +210,8 @@ export async function runPlugin(io: PluginIo): Promise<PluginOutput> {
       args: parseArgs(io.env.CNI_ARGS),
     };
     if (io.env.CNI_NETNS) request.netns = io.env.CNI_NETNS;
+    const network = command === 'ADD' ? requestedNetwork(conf, request.args) : undefined;
+    if (network !== undefined) request.network = network;
     if (command === 'ADD') {
       const a = (await ask(io, socket, '/cni/add', request)) as CniAllocation;
       return { stdout: JSON.stringify(formatResult(version, a)), exitCode: 0 };

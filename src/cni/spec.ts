@@ -21,6 +21,8 @@ export const CniErrorCode = {
   /** Plugin-specific codes start at 100. */
   AddressPoolExhausted: 100,
   DaemonError: 101,
+  /** The pod asked for a network (CNI args) that is not defined or not offered to the node's group. */
+  NetworkNotAvailable: 102,
 } as const;
 
 export class CniError extends Error {

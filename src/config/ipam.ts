@@ -51,12 +51,28 @@ export const ipamNetworkSchema = z
     vlan: intRange(1, 4094, 'a VLAN id').optional(),
     /** Given to pods as their gateway, and never handed out. */
     gateway: ipAddress.optional(),
+    /**
+     * With `vlan` and `gateway`: the node's interface on the VLAN (an 802.1Q sub-interface such as
+     * eth1.100 that the node's network setup owns). Turns on the VLAN data plane
+     * (src/routes/vlan-ipam.ts) on every node holding a block of the network.
+     */
+    interface: z
+      .string({ error: 'is not an interface name' })
+      .regex(/^[^\s/]{1,15}$/, { error: 'is not an interface name (1..15 characters, no / or space)' })
+      .optional(),
     /** Addresses or prefixes never handed out (besides each range's first and last address). */
     reserved: z.array(addressOrPrefix).default([]),
   })
   .superRefine((n, ctx) => {
     if ((n.cidr === undefined) === (n.cidrs === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['cidr'], message: 'give exactly one of cidr or cidrs' });
+    }
+    if (n.interface !== undefined && (n.vlan === undefined || n.gateway === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interface'],
+        message: 'needs vlan and gateway (the VLAN data plane sends other traffic to the gateway)',
+      });
     }
   });
 

@@ -62,6 +62,7 @@ export class Daemon {
   private store: BlockStore | undefined;
   private ipam: Ipam | undefined;
   private routes: RoutesManager | undefined;
+  private vlans: import('./vlan-wiring.js').VlanWiring | undefined;
   private learned: LearnedFeed | undefined;
   private bfd: { manager: BfdManager; wiring: BfdWiring } | undefined;
   private desired: Prefix[] = [];
@@ -131,8 +132,7 @@ export class Daemon {
         import('./ipam-api.js'),
       ]);
       this.store = await openStore(config.ipam, this.logger.child({ component: 'store' }));
-      // The node record carries this node's link addresses: other nodes in layer 2 mode route
-      // our blocks via them.
+      // The node record carries this node's link addresses: layer 2 peers route our blocks via them.
       const kube = this.kube;
       const addresses =
         kube && !config.routes?.interfaces
@@ -148,6 +148,7 @@ export class Daemon {
       this.logger.info({ addresses }, 'registered node addresses');
       this.ipam.onChange(() => this.reconcile());
       registerIpamApi(this.api, this.ipam);
+      this.vlans = await (await import('./vlan-wiring.js')).startVlans(this.ipam, clock, this.logger);
       this.nodeGc = await startNodeGc({
         config,
         name: this.node,
@@ -282,7 +283,7 @@ export class Daemon {
     this.desired = unique;
     this.bgp?.setDesired(unique);
     this.ospf?.setDesired(unique);
-    this.routes?.update({ announced: unique, peers: ipam?.peers ?? [] });
+    this.routes?.update({ announced: unique, peers: ipam?.peers ?? [], vlans: this.vlans?.list() ?? [] });
   }
 
   /** ipam.mode kubernetes: the Node's spec.podCIDRs (announced instead of own blocks). */
@@ -335,7 +336,7 @@ export class Daemon {
     if (this.routes) doc.routes = this.routes.status();
     if (this.bfd) doc.bfd = this.bfd.manager.status();
     if (this.aws) doc.aws = this.aws.controller.status();
-    return doc;
+    return this.vlans ? this.vlans.addStatus(doc) : doc;
   }
 
   /**
@@ -378,7 +379,7 @@ export class Daemon {
       // The sessions' ends above took their learned routes out of the kernel (by diff).
       this.learned?.stop();
       await this.routes?.stop({ removeRoutes: false });
-      await this.aws?.stop();
+      await Promise.all([this.aws?.stop(), this.vlans?.stop()]);
       await this.nodeGc?.stop();
       await this.ipam?.close();
       await this.store?.close();

@@ -6,7 +6,14 @@
 import type { CniAllocation, CniRequest } from '../api/cni.js';
 import type { ReleaseNodeRequest } from '../api/endpoints.js';
 import { ApiError, type ApiServer } from '../api/server.js';
-import { type AddressLease, type Ipam, IpamExhaustedError, type Owner } from '../ipam/ipam.js';
+import { CniErrorCode } from '../cni/spec.js';
+import {
+  type AddressLease,
+  type Ipam,
+  IpamExhaustedError,
+  IpamNetworkError,
+  type Owner,
+} from '../ipam/ipam.js';
 import { NodeAliveError } from '../ipam/store/types.js';
 import { addressBits, formatAddress, parseAddress, prefixContains } from '../net/prefix.js';
 
@@ -57,10 +64,15 @@ export function cniAllocation(ipam: Ipam, lease: AddressLease): CniAllocation {
 export function registerIpamApi(api: ApiServer, ipam: Ipam): void {
   api.route('POST /cni/add', async (body) => {
     try {
-      const lease = await ipam.allocate(owner(body));
+      const network = (body as Partial<CniRequest> | undefined)?.network;
+      const lease = await ipam.allocate(owner(body), typeof network === 'string' ? { network } : {});
       return { ...cniAllocation(ipam, lease), block: lease.block, network: lease.network };
     } catch (e) {
       if (e instanceof IpamExhaustedError) throw new ApiError(507, e.message);
+      // The pod's request names a network this node cannot serve: refused, never another one.
+      if (e instanceof IpamNetworkError) {
+        throw new ApiError(400, e.message, { code: CniErrorCode.NetworkNotAvailable });
+      }
       throw e;
     }
   });

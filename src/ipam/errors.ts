@@ -24,3 +24,18 @@ export class IpamExhaustedError extends IpamError {
     this.name = 'IpamExhaustedError';
   }
 }
+
+/**
+ * A pod asked for a network (CNI args) that the configuration does not define (`group` absent),
+ * or that the node's group does not offer (`group` set). Never answered with another network.
+ */
+export class IpamNetworkError extends IpamError {
+  constructor(
+    message: string,
+    readonly network: string,
+    readonly group?: string,
+  ) {
+    super(message);
+    this.name = 'IpamNetworkError';
+  }
+}

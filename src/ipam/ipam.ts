@@ -15,7 +15,7 @@ import type { Logger } from '../lib/log.js';
 import type { Prefix } from '../net/prefix.js';
 import { AddressPool, type Allocation } from './allocator.js';
 import { ClusterView } from './cluster.js';
-import { IpamError, IpamExhaustedError } from './errors.js';
+import { IpamError, IpamExhaustedError, IpamNetworkError } from './errors.js';
 import { BlockLeasing } from './leasing.js';
 import { placeNode } from './placement.js';
 import { applyRestore, planRestore, reportRestore } from './restore.js';
@@ -24,7 +24,7 @@ import type { BlockClaim, BlockStore, ReleaseNodeOptions } from './store/types.j
 import { type GroupSpec, type NetworkSpec, Topology } from './topology.js';
 import { type IpamShow, showIpam } from './views.js';
 
-export { IpamError, IpamExhaustedError, IpamPlacementError } from './errors.js';
+export { IpamError, IpamExhaustedError, IpamNetworkError, IpamPlacementError } from './errors.js';
 export type { IpamShow } from './views.js';
 
 export interface IpamNode {
@@ -239,8 +239,12 @@ export class Ipam {
   private networksFor(name: string | undefined): readonly NetworkSpec[] {
     if (name === undefined) return this.group.networks;
     const n = this.group.networks.find((x) => x.name === name);
-    if (!n) throw new IpamError(`network ${name} is not one of group ${this.group.path}'s networks`);
-    return [n];
+    if (n) return [n];
+    if (!this.topology.network(name)) {
+      throw new IpamNetworkError(`network ${name} is not defined (ipam.networks)`, name);
+    }
+    const path = this.group.path;
+    throw new IpamNetworkError(`network ${name} is not one of group ${path}'s networks`, name, path);
   }
 
   private async allocated(a: Allocation): Promise<AddressLease> {
@@ -262,6 +266,11 @@ export class Ipam {
     if (net.gateway !== undefined) out.gateway = net.gateway;
     if (net.vlan !== undefined) out.vlan = net.vlan;
     return out;
+  }
+
+  /** This node's blocks with their network and addresses in use (VLAN data plane, status). */
+  localBlocks(): { block: Prefix; network: string; used: number }[] {
+    return this.pool.heldBlocks().map((b) => ({ block: b.prefix, network: b.network.name, used: b.live }));
   }
 
   /** Frees the owner's address (into quarantine). False when the owner had none. */

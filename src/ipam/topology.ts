@@ -34,6 +34,8 @@ export interface NetworkSpec {
   readonly blockLength: number;
   readonly vlan?: number;
   readonly gateway?: string;
+  /** The node interface a VLAN network lives on (eth1.100): its policy routes use it. */
+  readonly interface?: string;
   /** Never handed out: each range's first and last address, the gateway, `reserved`. */
   readonly reserved: readonly Prefix[];
 }
@@ -94,6 +96,7 @@ export class Topology {
         blockLength: n.blockSize ?? defaultBlockSize(family),
         ...(n.vlan !== undefined ? { vlan: n.vlan } : {}),
         ...(n.gateway !== undefined ? { gateway: n.gateway } : {}),
+        ...(n.interface !== undefined ? { interface: n.interface } : {}),
         reserved,
       };
     });

@@ -114,7 +114,7 @@ export class RoutesManager {
 
   /** Replaces the inputs; reconciles soon when started. */
   update(input: RoutesInput): void {
-    this.input = { announced: [...input.announced], peers: [...input.peers] };
+    this.input = { ...input, announced: [...input.announced], peers: [...input.peers] };
     if (this.running) void this.trigger();
   }
 
@@ -294,7 +294,7 @@ export class RoutesManager {
     try {
       current = await kernel.listRoutes(proto);
       currentRules = await kernel.listRules(proto);
-      const connected = needsConnected(config, this.learned) ? await kernel.listConnected() : [];
+      const connected = needsConnected(config, this.learned, this.input) ? await kernel.listConnected() : [];
       wanted = wantedState({
         input: this.input,
         learned: this.learned,

@@ -107,11 +107,14 @@ export function ruleMessage(rule: Rule, protocol: number) {
   const data: rt.Rule = {
     family: familyCode(rule.src),
     srcLen: rule.src.length,
+    dstLen: rule.dst?.length ?? 0,
     table: rule.table < 256 ? rule.table : RT_TABLE_COMPAT,
     action: rt.RuleAction.toTbl,
   };
   const attrs: rt.RuleAttrs = { priority: rule.priority, table: rule.table, protocol };
   if (rule.src.length > 0) attrs.src = rule.src.bytes;
+  if (rule.dst && rule.dst.length > 0) attrs.dst = rule.dst.bytes;
+  if (rule.iif !== undefined) attrs.iifname = rule.iif;
   return { data, attrs };
 }
 
@@ -124,12 +127,18 @@ export function parseKernelRule(msg: rt.RuleMessage): KernelRule | undefined {
   const srcBytes = attrs.src ?? Buffer.alloc(family === 4 ? 4 : 16);
   const srcLen = data.srcLen ?? 0;
   if (srcBytes.length * 8 !== addressBits(family) || srcLen > addressBits(family)) return undefined;
-  return {
+  const dstLen = data.dstLen ?? 0;
+  const dstBytes = attrs.dst ?? Buffer.alloc(family === 4 ? 4 : 16);
+  if (dstBytes.length * 8 !== addressBits(family) || dstLen > addressBits(family)) return undefined;
+  const out: KernelRule = {
     priority: attrs.priority ?? 0,
     src: makePrefix(srcBytes, srcLen),
     table: attrs.table ?? data.table ?? 0,
     protocol: attrs.protocol ?? 0,
+    ...(attrs.iifname !== undefined ? { iif: attrs.iifname } : {}),
+    ...(dstLen > 0 ? { dst: makePrefix(dstBytes, dstLen) } : {}),
   };
+  return out;
 }
 
 /** Reads one dumped route into the model; undefined for cache clones and other noise. */

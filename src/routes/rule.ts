@@ -1,6 +1,7 @@
 /**
  * Policy routing rules (`ip rule`), the model and the diff. podroute programs only
- * "from <source prefix> lookup <table>" rules at a given preference, tagged with its protocol
+ * "from <source prefix> [iif <link>] [to <prefix>] lookup <table>" rules at a given preference
+ * (the selectors the VLAN data plane needs, vlan-ipam.ts), tagged with its protocol
  * (FRA_PROTOCOL, Linux 4.17+), and, as with routes, only ever changes or deletes rules carrying
  * that tag; the kernel itself refuses to delete a rule whose protocol differs (ENOENT).
  */
@@ -12,6 +13,10 @@ export interface Rule {
   /** Source prefix (FRA_SRC); its family is the rule's family. */
   readonly src: Prefix;
   readonly table: number;
+  /** Incoming interface (FRA_IIFNAME); absent: any. */
+  readonly iif?: string | undefined;
+  /** Destination prefix (FRA_DST); absent: any. */
+  readonly dst?: Prefix | undefined;
 }
 
 export interface KernelRule extends Rule {
@@ -19,7 +24,9 @@ export interface KernelRule extends Rule {
 }
 
 export function ruleKey(r: Rule): string {
-  return `${r.priority} from ${formatPrefix(r.src)} lookup ${r.table}`;
+  const iif = r.iif === undefined ? '' : ` iif ${r.iif}`;
+  const to = r.dst === undefined ? '' : ` to ${formatPrefix(r.dst)}`;
+  return `${r.priority} from ${formatPrefix(r.src)}${iif}${to} lookup ${r.table}`;
 }
 
 export function describeRule(r: Rule): string {
@@ -27,7 +34,13 @@ export function describeRule(r: Rule): string {
 }
 
 export function compareRule(a: Rule, b: Rule): number {
-  return a.priority - b.priority || comparePrefix(a.src, b.src) || a.table - b.table;
+  return (
+    a.priority - b.priority ||
+    comparePrefix(a.src, b.src) ||
+    (a.iif ?? '').localeCompare(b.iif ?? '') ||
+    (a.dst && b.dst ? comparePrefix(a.dst, b.dst) : Number(!!a.dst) - Number(!!b.dst)) ||
+    a.table - b.table
+  );
 }
 
 export interface RuleDiff {
