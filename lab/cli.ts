@@ -1,70 +1,72 @@
 /**
- * The Docker-free lab runner: builds a containerlab topology from network namespaces, veths, FRR and
- * podroute (lab/topology.ts on the shared fixture), keeps it running, and removes it again.
+ * The Docker-free lab runner behind `podroute lab`: builds a containerlab topology from network
+ * namespaces, veths, FRR and podroute (lab/topology.ts on the shared fixture), gives every podroute node
+ * its pods through CNI (lab/pods.ts), checks that they reach each other (lab/check.ts), injects failures
+ * (lab/chaos.ts), and removes it all again.
  *
- *   npx tsx lab/cli.ts up containerlab/demo.clab.yml     build, print progress and session changes;
- *                                                         Ctrl-C (or `down` from another shell) removes it
- *   npx tsx lab/cli.ts status [name|file] [--json]        podroute status and each FRR node's BGP routes
- *   npx tsx lab/cli.ts down [name|file]                   remove a lab started earlier (even if `up` died)
- *   npx tsx lab/cli.ts list                               labs that are up
+ *   podroute lab up FILE [--foreground]    build; returns once pods exist and sessions are up (the lab keeps
+ *                                          running in a background runner); --foreground: stay, Ctrl-C removes
+ *   podroute lab status [NAME] [--json]    routers' sessions, nodes' status, pods, failures
+ *   podroute lab check [NAME] [--json]     every pod pings every pod and its gateway; exit 1 on any loss
+ *   podroute lab exec [--lab N] NODE -- CMD  CMD inside NODE's namespace (a node or a pod name)
+ *   podroute lab fail|heal [--lab N] TARGET  a link (`node:ifname`, --silent), or a node
+ *   podroute lab down [NAME]               remove a lab (even if its runner was killed)
+ *   podroute lab list                      labs that are up
  *
- * A running lab is described in /run/podroute-lab/<name>.json (namespaces, pids, dirs, nodes), which is
- * what lets `status` and `down` work from another process. Namespaces are `<name>-<node>`, so
- * `ip netns exec demo-leaf1 ...` and `vtysh -N demo-leaf1` reach a node by hand.
+ * `bin/podroute lab` runs this file as bundled by `npm run build` (dist/lab/podroute-lab.mjs); during
+ * development `npx tsx lab/cli.ts ...` is the same. A running lab is described in
+ * /run/podroute-lab/<name>.json (lab/state.ts), which is what lets every command work from another
+ * process. Namespaces are `<name>-<node>` and `<name>-<node>-pod<i>`.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { Command } from 'commander';
-import { daemonEnv, destroyLabState, Lab, type LabState, REPO_ROOT, run } from './fixture/index.js';
+import { spawn } from 'node:child_process';
 import {
-  buildTopology,
-  loadTopology,
-  type NodeMeta,
-  type NodeRole,
-  type RunningTopology,
-} from './topology.js';
-
-export const STATE_DIR = '/run/podroute-lab';
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { join, relative } from 'node:path';
+import { Command, Option } from 'commander';
+import { ChaosError, fail, heal } from './chaos.js';
+import { checkPods, formatCheck } from './check.js';
+import { destroyLabState, Lab, type LabState, REPO_ROOT, run, sleep } from './fixture/index.js';
+import { addPod, cniBinDir, deletePod, mapLimit, type PodMeta, podCounts } from './pods.js';
+import {
+  allLabs,
+  LabNotFound,
+  labNames,
+  logFile,
+  metaOf,
+  pidAlive,
+  readState,
+  removeStateFiles,
+  STATE_DIR,
+  stateFile,
+  theLab,
+} from './state.js';
+import { collectStatus, converged, formatStatus } from './status.js';
+import { buildTopology, loadTopology, type NodeRole, type RunningTopology } from './topology.js';
 
 const stamp = (): string => new Date().toISOString().slice(11, 19);
 const say = (line: string): void => {
   process.stdout.write(`${stamp()} ${line}\n`);
 };
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** How to call us in the lines we print: `bin/podroute` from the clone, else its full path. */
+function self(): string {
+  const bin = join(REPO_ROOT, 'bin', 'podroute');
+  const rel = relative(process.cwd(), bin);
+  return rel.startsWith('..') ? bin : rel;
 }
 
-/** A lab name from a name or a topology file path. */
-function labName(arg: string): string {
-  if (arg.endsWith('.yml') || arg.endsWith('.yaml')) return loadTopology(arg).name;
-  return arg;
-}
+/** How long `up` waits for every podroute session before it returns anyway (with a warning). */
+const CONVERGE_TIMEOUT_MS = 60_000;
 
-function readState(name: string): LabState | undefined {
-  const file = join(STATE_DIR, `${name}.json`);
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
-}
-
-function labNames(arg: string | undefined): string[] {
-  if (arg) return [labName(arg)];
-  if (!existsSync(STATE_DIR)) return [];
-  return readdirSync(STATE_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5));
-}
-
-function nodesOf(state: LabState): NodeMeta[] {
-  return (state.meta.nodes as NodeMeta[] | undefined) ?? [];
-}
-
-/** One line per BGP session state change, polled every two seconds while `up` runs. */
+/** One line per BGP session state change, polled every two seconds while the runner runs. */
 function watchSessions(topo: RunningTopology): () => void {
   const last = new Map<string, string>();
   let busy = false;
@@ -79,22 +81,12 @@ function watchSessions(topo: RunningTopology): () => void {
     try {
       for (const [name, frr] of topo.frr) {
         for (const p of frr.processes) {
-          if (!p.running)
-            note(`${p.name}:exit`, 'x', `${name}: ${p.name} exited ${JSON.stringify(p.exit)}\n${p.tail(10)}`);
-        }
-        if (!frr.daemons.includes('bgpd') || !frr.running) continue;
-        const neighbors = await frr.bgpNeighbors().catch(() => ({}));
-        for (const [addr, n] of Object.entries(neighbors)) {
-          note(`${name}/${addr}`, n.bgpState, `${name}: BGP ${addr} ${n.bgpState}`);
+          if (!p.running) note(`${p.name}:exit`, 'x', `${name}: ${p.name} exited ${JSON.stringify(p.exit)}`);
         }
       }
       for (const [name, node] of topo.podroute) {
         if (!node.running) {
-          note(
-            `${name}:exit`,
-            'x',
-            `${name}: podroute exited ${JSON.stringify(node.process?.exit)}\n${node.process?.tail(10) ?? ''}`,
-          );
+          note(`${name}:exit`, 'x', `${name}: podroute exited ${JSON.stringify(node.process?.exit)}`);
           continue;
         }
         const st = await node.status().catch(() => undefined);
@@ -114,27 +106,62 @@ function watchSessions(topo: RunningTopology): () => void {
     }
   };
   const timer = setInterval(() => void tick(), 2000);
-  void tick();
   return () => clearInterval(timer);
 }
 
-async function up(file: string, opts: { podroute: boolean; frr: boolean; name?: string }): Promise<void> {
+/** Namespace names a lab of this topology can have, so `down` finds one created just before a kill. */
+function expectedNamespaces(state: LabState): string[] {
+  const file = metaOf(state).topology;
+  if (!file || !existsSync(file)) return [];
+  try {
+    const topo = loadTopology(file);
+    const counts = podCounts(topo);
+    return topo.nodes.flatMap((n) => [
+      `${state.prefix}-${n.name}`,
+      ...Array.from({ length: counts.get(n.name) ?? 0 }, (_, i) => `${state.prefix}-${n.name}-pod${i + 1}`),
+    ]);
+  } catch {
+    return [];
+  }
+}
+
+async function deletePods(pods: readonly PodMeta[], log: (l: string) => void): Promise<void> {
+  if (pods.length === 0) return;
+  const errors = await mapLimit(pods, 8, (p) => deletePod(p));
+  const failed = errors.filter((e): e is string => e !== undefined);
+  log(`CNI DEL for ${pods.length} pod(s)${failed.length ? `, ${failed.length} failed` : ''}`);
+  for (const e of failed) log(`  ${e}`);
+}
+
+interface UpOptions {
+  podroute: boolean;
+  frr: boolean;
+  name?: string;
+  foreground?: boolean;
+  /** This process is the runner `up` started in the background. */
+  runner?: boolean;
+  wait: boolean;
+}
+
+/** The runner itself: builds the lab and owns it until a signal (or `down`) tears it down. */
+async function runLab(file: string, opts: UpOptions): Promise<void> {
   const topo = loadTopology(file);
   if (opts.name !== undefined) {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(opts.name)) throw new Error(`bad lab name "${opts.name}"`);
     topo.name = opts.name;
   }
-  const stateFile = join(STATE_DIR, `${topo.name}.json`);
+  const counts = podCounts(topo);
   const old = readState(topo.name);
   if (old) {
     if (pidAlive(old.ownerPid) && old.ownerPid !== process.pid) {
       throw new Error(
-        `lab ${topo.name} is already up (pid ${old.ownerPid}); run: npx tsx lab/cli.ts down ${topo.name}`,
+        `lab ${topo.name} is already up (pid ${old.ownerPid}); run: ${self()} lab down ${topo.name}`,
       );
     }
     say(`removing a stale lab ${topo.name} left by pid ${old.ownerPid}`);
+    await deletePods(metaOf(old).pods ?? [], (l) => say(`  ${l}`));
     for (const line of await destroyLabState(old)) say(`  ${line}`);
-    rmSync(stateFile, { force: true });
+    rmSync(stateFile(topo.name), { force: true });
   }
   const leftovers = (await run('ip', ['netns', 'list'])).stdout
     .split('\n')
@@ -149,121 +176,167 @@ async function up(file: string, opts: { podroute: boolean; frr: boolean; name?: 
   ];
   const lab = await Lab.create({
     prefix: topo.name,
-    stateFile,
+    stateFile: stateFile(topo.name),
     handleSignals: false,
-    meta: { topology: topo.file },
+    meta: { topology: topo.file, name: topo.name },
   });
+  let pods: PodMeta[] = [];
   let stopWatch = (): void => {};
   let stopping = false;
   let signals = 0;
   const teardown = async (why: string, code: number): Promise<void> => {
     if (stopping) {
-      // npx and tsx relay a signal to us as well, so one Ctrl-C often arrives twice: let the teardown
-      // finish. A third signal means "now": exit, and the fixture's exit hook removes the rest at once.
+      // One Ctrl-C often arrives twice (relayed by npx or a wrapper): let the teardown finish. A third
+      // signal means "now": exit, and the fixture's exit hook removes the rest at once.
       if (++signals >= 2) process.exit(130);
       return;
     }
     stopping = true;
     stopWatch();
     say(`${why}: tearing down lab ${topo.name}`);
+    await deletePods(pods, say);
     await lab.destroy();
     say('lab removed');
+    // The background runner's log is read (and removed) by the `down` that stopped it.
+    removeStateFiles(topo.name, { keepLog: opts.runner === true });
     process.exit(code);
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void teardown(sig, 0));
+  const t0 = Date.now();
   say(`building lab ${topo.name} from ${topo.file} (${topo.nodes.length} nodes, ${topo.links.length} links)`);
   let running: RunningTopology;
   try {
     running = await buildTopology(lab, topo, { skipDaemons: skip, onProgress: (l) => say(l) });
+    const cniPath = cniBinDir(lab);
+    const wanted = [...running.podroute.keys()].flatMap((node) =>
+      Array.from({ length: counts.get(node) ?? 0 }, (_, i) => ({ node, index: i + 1 })),
+    );
+    pods = (
+      await mapLimit(wanted, 8, async (w) => {
+        const meta = running.nodes.find((n) => n.name === w.node)!;
+        const pod = await addPod(lab, {
+          node: w.node,
+          nodeNetns: meta.netns,
+          socket: meta.socket!,
+          index: w.index,
+          cniPath,
+        });
+        pods.push(pod);
+        lab.setMeta({ pods });
+        say(`pod ${pod.name} on ${w.node}: ${pod.addresses.join(' ')} (ptp + podroute-cni)`);
+        return pod;
+      })
+    ).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    lab.setMeta({ pods });
   } catch (e) {
     say(`build failed: ${(e as Error).message}`);
     await teardown('error', 1);
     return;
   }
-  say(`lab ${topo.name} is up. Logs and configs: ${lab.tmpDir}`);
+  if (opts.wait && running.podroute.size > 0) {
+    say('waiting for every podroute session (BGP Established, OSPF Full)');
+    const until = Date.now() + CONVERGE_TIMEOUT_MS;
+    for (;;) {
+      const st = await collectStatus(topo.name, lab.state());
+      if (converged(st)) break;
+      if (Date.now() > until) {
+        say(`not every session is up after ${CONVERGE_TIMEOUT_MS / 1000} s: see ${self()} lab status`);
+        break;
+      }
+      await sleep(100);
+    }
+  }
+  say(
+    `lab ${topo.name} is up in ${((Date.now() - t0) / 1000).toFixed(1)} s. Logs and configs: ${lab.tmpDir}`,
+  );
   for (const n of running.nodes) {
-    const how = n.frr ? `vtysh -N ${n.netns}` : `ip netns exec ${n.netns} bash`;
+    const how = n.frr ? `vtysh -N ${n.netns}` : `${self()} lab exec ${n.name} -- bash`;
     say(`  ${n.name.padEnd(10)} ${n.role.padEnd(9)} ${how}`);
   }
   say(
-    `status: npx tsx lab/cli.ts status ${topo.name}   stop: Ctrl-C or npx tsx lab/cli.ts down ${topo.name}`,
+    `stop: ${opts.foreground ? 'Ctrl-C or ' : ''}${self()} lab down ${topo.name}; failures: ${self()} lab fail LINK|NODE`,
   );
+  lab.setMeta({ ready: true });
+  say(`next: ${self()} lab check ${topo.name}`);
   stopWatch = watchSessions(running);
 }
 
-async function status(arg: string | undefined, opts: { json: boolean }): Promise<number> {
-  const names = labNames(arg);
-  if (names.length === 0) {
-    process.stderr.write(arg ? `no lab named ${arg} is up\n` : 'no lab is up\n');
+/**
+ * `up` without --foreground: starts the runner detached (its own session, output to
+ * /run/podroute-lab/<name>.log), relays that output until the runner says the lab is ready, and
+ * returns; Ctrl-C before that tears the half-built lab down.
+ */
+async function upDetached(file: string, opts: UpOptions, argv: string[]): Promise<number> {
+  const name = opts.name ?? loadTopology(file).name;
+  const old = readState(name);
+  if (old && pidAlive(old.ownerPid)) {
+    process.stderr.write(
+      `lab up: lab ${name} is already up (pid ${old.ownerPid}); run: ${self()} lab down ${name}\n`,
+    );
     return 1;
   }
-  const bin = join(REPO_ROOT, 'bin', 'podroute');
-  const report: Record<string, unknown>[] = [];
-  let rc = 0;
-  for (const name of names) {
-    const state = readState(name);
-    if (!state) {
-      process.stderr.write(`no lab named ${name} is up\n`);
-      rc = 1;
-      continue;
-    }
-    const alive = pidAlive(state.ownerPid);
-    if (!opts.json)
-      process.stdout.write(`# lab ${name} (owner pid ${state.ownerPid}${alive ? '' : ', not running'})\n`);
-    const nodes: Record<string, unknown>[] = [];
-    for (const n of nodesOf(state)) {
-      if (n.role === 'podroute' && n.socket) {
-        const r = await run(bin, ['status', ...(opts.json ? ['--json'] : []), '--socket', n.socket], {
-          allowFail: true,
-          timeoutMs: 10_000,
-          env: daemonEnv(),
-        });
-        if (r.code !== 0) rc = 1;
-        if (opts.json) {
-          let parsed: unknown = null;
-          try {
-            parsed = JSON.parse(r.stdout);
-          } catch {
-            // unreachable daemon: reported as null with the error below
-          }
-          nodes.push({
-            name: n.name,
-            role: n.role,
-            status: parsed,
-            error: r.code === 0 ? null : r.stderr.trim(),
-          });
-        } else {
-          process.stdout.write(`\n## ${n.name} (podroute)\n${r.stdout}${r.code === 0 ? '' : r.stderr}`);
-        }
-      } else if (n.role === 'frr' && n.frr) {
-        if (opts.json) {
-          const sum = await run('vtysh', ['-N', n.netns, '-c', 'show bgp summary json'], { allowFail: true });
-          const rib = await run('vtysh', ['-N', n.netns, '-c', 'show ip bgp json'], { allowFail: true });
-          const parse = (s: string): unknown => {
-            try {
-              return JSON.parse(s);
-            } catch {
-              return null;
-            }
-          };
-          nodes.push({
-            name: n.name,
-            role: n.role,
-            bgpSummary: parse(sum.stdout),
-            bgpRoutes: parse(rib.stdout),
-          });
-        } else {
-          const r = await run('vtysh', ['-N', n.netns, '-c', 'show bgp summary', '-c', 'show ip bgp'], {
-            allowFail: true,
-          });
-          process.stdout.write(`\n## ${n.name} (frr)\n${r.stdout}${r.code === 0 ? '' : r.stderr}`);
-        }
+  mkdirSync(STATE_DIR, { recursive: true });
+  const log = logFile(name);
+  rmSync(log, { force: true });
+  const fd = openSync(log, 'a');
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'up', ...argv, '--runner'], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    if (child.pid) process.kill(child.pid, 'SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let offset = 0;
+  const relay = (): void => {
+    try {
+      const size = statSync(log).size;
+      if (size <= offset) return;
+      const buf = Buffer.alloc(size - offset);
+      const rfd = openSync(log, 'r');
+      try {
+        offset += readSyncAll(rfd, buf, offset);
+      } finally {
+        closeSync(rfd);
       }
+      process.stdout.write(buf);
+    } catch {
+      // the runner removed its log while tearing down
     }
-    report.push({ name, ownerPid: state.ownerPid, running: alive, nodes });
+  };
+  for (;;) {
+    relay();
+    if (exited !== undefined) {
+      relay();
+      return interrupted ? 130 : 1;
+    }
+    const st = readState(name);
+    if (st && st.ownerPid === child.pid && metaOf(st).ready) {
+      await sleep(50);
+      relay();
+      child.unref();
+      return 0;
+    }
+    await sleep(50);
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  return rc;
+}
+
+function readSyncAll(fd: number, buf: Buffer, position: number): number {
+  let n = 0;
+  while (n < buf.length) {
+    const r = readSync(fd, buf, n, buf.length - n, position + n);
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
 }
 
 async function down(arg: string | undefined): Promise<number> {
@@ -279,26 +352,79 @@ async function down(arg: string | undefined): Promise<number> {
       continue;
     }
     say(`removing lab ${name}`);
+    // A live runner deletes its pods and its lab on SIGTERM; for a dead one, the pods go first here,
+    // while the daemons that hand out their addresses may still run.
+    if (!pidAlive(state.ownerPid)) await deletePods(metaOf(state).pods ?? [], (l) => say(`  ${l}`));
+    const log = logFile(name);
+    const logStart = existsSync(log) ? statSync(log).size : 0;
     for (const line of await destroyLabState(state)) say(`  ${line}`);
-    rmSync(join(STATE_DIR, `${name}.json`), { force: true });
+    // What the runner did on its way out (CNI DEL, teardown), from its log.
+    if (existsSync(log)) {
+      const text = readFileSync(log).subarray(logStart).toString('utf8').trimEnd();
+      for (const line of text ? text.split('\n') : []) say(`  runner: ${line.slice(9)}`);
+    }
+    // A runner killed between `ip netns add` and writing its state leaves a namespace the state does
+    // not name: the topology says which names it could have.
+    const existing = new Set(
+      (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? ''),
+    );
+    for (const ns of expectedNamespaces(state)) {
+      if (!existing.has(ns)) continue;
+      const pids = (await run('ip', ['netns', 'pids', ns], { allowFail: true })).stdout
+        .split(/\s+/)
+        .filter(Boolean);
+      if (pids.length) await run('kill', ['-9', ...pids], { allowFail: true });
+      await run('ip', ['netns', 'del', ns], { allowFail: true });
+      rmSync(`/var/run/frr/${ns}`, { recursive: true, force: true });
+      say(`  deleted namespace ${ns}`);
+    }
+    removeStateFiles(name);
     say(`lab ${name} removed`);
   }
   return 0;
 }
 
+/** Runs `cmd` inside a node's or pod's namespace with the terminal attached; resolves with its exit code. */
+function execIn(netns: string, cmd: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', netns, ...cmd], { stdio: 'inherit' });
+    child.on('error', () => resolve(127));
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+function fatal(e: unknown): number {
+  if (e instanceof LabNotFound || e instanceof ChaosError) process.stderr.write(`${e.message}\n`);
+  else process.stderr.write(`lab: ${(e as Error).message}\n`);
+  return 1;
+}
+
 const program = new Command()
-  .name('lab')
-  .description('Docker-free lab: containerlab topologies on network namespaces, veths, FRR and podroute');
+  .name('podroute lab')
+  .description(
+    'Docker-free lab: containerlab topologies on network namespaces, veths, FRR, podroute and pods',
+  )
+  .enablePositionalOptions()
+  .showHelpAfterError();
 
 program
   .command('up <file>')
-  .description('build a *.clab.yml topology and keep it running until Ctrl-C or `down`')
+  .description(
+    'build a *.clab.yml topology with pods; returns once it is up (the runner stays in the background)',
+  )
+  .option('--foreground', 'stay in the foreground: session changes are printed, Ctrl-C removes the lab')
+  .option('--no-wait', 'return without waiting for the sessions to come up')
+  .addOption(new Option('--runner', 'the detached runner `up` starts').hideHelp())
   .option('--no-podroute', 'do not start podroute daemons (namespaces, links and addresses still built)')
   .option('--no-frr', 'do not start FRR')
   .option('--name <name>', 'lab name (namespace prefix) instead of the topology name')
-  .action(async (file: string, opts: { podroute: boolean; frr: boolean; name?: string }) => {
+  .action(async (file: string, opts: UpOptions) => {
+    if (!opts.foreground && !opts.runner) {
+      const passOn = [file, ...process.argv.slice(3).filter((a) => a !== file)];
+      process.exit(await upDetached(file, opts, passOn));
+    }
     try {
-      await up(file, opts);
+      await runLab(file, opts);
     } catch (e) {
       process.stderr.write(`lab up: ${(e as Error).message}\n`);
       process.exit(1);
@@ -307,15 +433,105 @@ program
 
 program
   .command('status [name]')
-  .description('podroute status and BGP routes of each node (a lab name or its topology file)')
+  .description("every router's sessions, every node's podroute status, the pods and injected failures")
+  .option('--json', 'JSON for tools (with each node’s whole status document)')
+  .action(async (arg: string | undefined, opts: { json?: boolean }) => {
+    const names = labNames(arg);
+    if (names.length === 0) {
+      process.exitCode = fatal(new LabNotFound(arg ? `no lab named ${arg} is up` : 'no lab is up'));
+      return;
+    }
+    const all = [];
+    for (const name of names) {
+      const state = readState(name);
+      if (!state) continue;
+      const st = await collectStatus(name, state);
+      all.push(st);
+      if (!opts.json) process.stdout.write(`${formatStatus(st)}\n\n`);
+      if (st.nodes.some((n) => n.role === 'podroute' && !n.status)) process.exitCode = 1;
+    }
+    if (opts.json) process.stdout.write(`${JSON.stringify(arg ? all[0] : all, null, 2)}\n`);
+  });
+
+program
+  .command('check [name]')
+  .description('every pod pings every other pod and its gateway; prints the matrix, exit 1 on any loss')
   .option('--json', 'JSON for tools')
-  .action(async (name: string | undefined, opts: { json?: boolean }) => {
-    process.exitCode = await status(name, { json: opts.json ?? false });
+  .option('--wait <seconds>', 'repeat until no loss or this many seconds have passed', '0')
+  .action(async (arg: string | undefined, opts: { json?: boolean; wait: string }) => {
+    try {
+      const { state } = theLab(arg);
+      const pods = metaOf(state).pods ?? [];
+      if (pods.length === 0) throw new LabNotFound(`lab ${state.prefix} has no pods to check`);
+      const until = Date.now() + Number(opts.wait) * 1000;
+      let report = await checkPods(pods);
+      while (report.lost > 0 && Date.now() < until) {
+        await sleep(200);
+        report = await checkPods(pods);
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCheck(report)}\n`);
+      process.exitCode = report.lost > 0 ? 1 : 0;
+    } catch (e) {
+      process.exitCode = fatal(e);
+    }
+  });
+
+program
+  .command('exec <node> [cmd...]')
+  .description('run CMD inside a node’s (or pod’s) namespace: podroute lab exec node1 -- ip route')
+  .option('--lab <name>', 'which lab, when more than one is up')
+  .passThroughOptions()
+  .action(async (node: string, cmd: string[], opts: { lab?: string }) => {
+    try {
+      const { state } = theLab(opts.lab);
+      const meta = metaOf(state);
+      const netns =
+        meta.nodes?.find((n) => n.name === node)?.netns ?? meta.pods?.find((p) => p.name === node)?.netns;
+      if (!netns) {
+        const known = [...(meta.nodes ?? []).map((n) => n.name), ...(meta.pods ?? []).map((p) => p.name)];
+        throw new LabNotFound(`lab ${state.prefix} has no node or pod ${node} (${known.join(', ')})`);
+      }
+      const argv = cmd[0] === '--' ? cmd.slice(1) : cmd;
+      process.exitCode = await execIn(netns, argv.length ? argv : ['sh']);
+    } catch (e) {
+      process.exitCode = fatal(e);
+    }
+  });
+
+program
+  .command('fail <target>')
+  .description(
+    'a link down (node:ifname, either end; --silent: drop every packet, link up), or a node: podroute SIGKILLed / FRR stopped',
+  )
+  .option('--silent', 'links: keep them up but drop everything both ways (iptables), so only timers notice')
+  .option('--lab <name>', 'which lab, when more than one is up')
+  .action(async (target: string, opts: { silent?: boolean; lab?: string }) => {
+    try {
+      const { name, state } = theLab(opts.lab);
+      say(await fail(name, state, target, { silent: opts.silent === true }));
+    } catch (e) {
+      process.exitCode = fatal(e);
+    }
+  });
+
+program
+  .command('heal [target]')
+  .description('undo `lab fail TARGET` (every failure when no target is given)')
+  .option('--lab <name>', 'which lab, when more than one is up')
+  .action(async (target: string | undefined, opts: { lab?: string }) => {
+    try {
+      const { name, state } = theLab(opts.lab);
+      const lines = await heal(name, state, target);
+      if (lines.length === 0) say('nothing has failed');
+      for (const l of lines) say(l);
+    } catch (e) {
+      process.exitCode = fatal(e);
+    }
   });
 
 program
   .command('down [name]')
-  .description('remove a lab started earlier (all labs when no name is given)')
+  .description('remove a lab (every lab when no name is given): pods (CNI DEL), daemons, namespaces, state')
   .action(async (name: string | undefined) => {
     process.exitCode = await down(name);
   });
@@ -324,13 +540,14 @@ program
   .command('list')
   .description('labs that are up')
   .action(() => {
-    for (const name of labNames(undefined)) {
+    for (const name of allLabs()) {
       const s = readState(name);
       if (!s) continue;
-      const nodes = nodesOf(s)
-        .map((n) => `${n.name}(${n.role})`)
-        .join(' ');
-      process.stdout.write(`${name}\tpid ${s.ownerPid}${pidAlive(s.ownerPid) ? '' : ' (dead)'}\t${nodes}\n`);
+      const meta = metaOf(s);
+      const nodes = (meta.nodes ?? []).map((n) => `${n.name}(${n.role})`).join(' ');
+      process.stdout.write(
+        `${name}\tpid ${s.ownerPid}${pidAlive(s.ownerPid) ? '' : ' (dead)'}\t${meta.pods?.length ?? 0} pods\t${nodes}\n`,
+      );
     }
   });
 

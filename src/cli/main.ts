@@ -5,6 +5,7 @@
  *   podroute drain [--reason TEXT] [--socket PATH]
  *   podroute reload [--socket PATH]       (the same as SIGHUP to the daemon)
  *   podroute ipam show [--json] | podroute ipam release-node NAME [--force]
+ *   podroute lab up FILE | status | check | exec NODE -- CMD | fail | heal | down | list   (lab/, a clone only)
  */
 import { Command, Option } from 'commander';
 import { ApiClient, ApiRefused, ApiUnreachable } from '../api/client.js';
@@ -15,6 +16,7 @@ import { createLogger } from '../lib/log.js';
 import { registerAwsCommands } from './aws.js';
 import { formatIpam, formatOspfDatabase } from './format-ipam.js';
 import { formatStatus } from './format-status.js';
+import { registerLabCommand } from './lab.js';
 
 /** The daemon exits within 5 s of SIGTERM, whatever the peers do. */
 const STOP_DEADLINE_MS = 4500;
@@ -207,6 +209,7 @@ export function buildProgram(): Command {
       }),
     );
   registerAwsCommands(program);
+  registerLabCommand(program);
   return program;
 }
 
