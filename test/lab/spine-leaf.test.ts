@@ -1,5 +1,5 @@
 /**
- * containerlab/spine-leaf.clab.yml end to end with the real daemon: two podroute nodes, each dual-homed
+ * containerlab/dual-homed.clab.yml end to end with the real daemon: two podroute nodes, each dual-homed
  * to two FRR leafs under two FRR spines. Each node's prefix reaches the spines over both leafs (ECMP);
  * a node uplink going down leaves the other path; a node's SIGTERM withdraws its prefix fabric-wide.
  */
@@ -14,14 +14,14 @@ const gateways = (r: IpRoute | undefined): string[] =>
   r ? (r.nexthops?.map((n) => n.gateway ?? '') ?? [r.gateway ?? '']).sort() : [];
 
 t.test(
-  'spine-leaf: dual-homed nodes, ECMP at the spines, failover, withdraw',
+  'dual-homed: ECMP at the spines, failover, withdraw',
   { skip: gate.skip },
   async (t) => {
     const lab = await Lab.create();
     t.teardown(() => lab.destroy());
     const running = await buildTopology(
       lab,
-      loadTopology(join(REPO_ROOT, 'containerlab', 'spine-leaf.clab.yml')),
+      loadTopology(join(REPO_ROOT, 'containerlab', 'dual-homed.clab.yml')),
     );
     const spine1 = running.namespaces.get('spine1')!;
     const node1 = running.podroute.get('node1')!;

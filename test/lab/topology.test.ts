@@ -2,7 +2,7 @@
  * The lab runner: the repository's containerlab topologies parse, are consistent (both ends of each
  * link on one subnet, every BGP neighbor is the address on the other end of a link, podroute configs
  * pass the daemon's own schema), bad topologies are rejected with the offending key, and the runner
- * builds the spine-leaf fabric with FRR (sessions up, ECMP) and brings a lab up and down from the CLI.
+ * builds the dual-homed fabric with FRR (sessions up, ECMP) and brings a lab up and down from the CLI.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { parsePrefix, prefixContains } from '../../src/net/prefix.js';
 
 const CLAB = join(REPO_ROOT, 'containerlab');
 const demo = loadTopology(join(CLAB, 'demo.clab.yml'));
-const spineLeaf = loadTopology(join(CLAB, 'spine-leaf.clab.yml'));
+const spineLeaf = loadTopology(join(CLAB, 'dual-homed.clab.yml'));
 
 /** node → ifname → addresses (CIDR) from the topology's `ip addr add X dev IF` exec lines. */
 function addressesOf(topo: LabTopology): Map<string, Map<string, string[]>> {
@@ -107,7 +107,7 @@ t.test('demo: the shape the brief asks for', async (t) => {
   t.same(addressesOf(demo).get('leaf1')?.get('eth1')?.[0], '198.18.0.0/31');
 });
 
-t.test('spine-leaf: every node dual-homed to both leafs, every leaf to both spines', async (t) => {
+t.test('dual-homed: every node dual-homed to both leafs, every leaf to both spines', async (t) => {
   const linksOf = (n: string): string[] =>
     spineLeaf.links.flatMap((l) => (l.a.node === n ? [l.b.node] : l.b.node === n ? [l.a.node] : [])).sort();
   t.same(linksOf('node1'), ['leaf1', 'leaf2']);
@@ -180,7 +180,7 @@ t.test('bad topologies are rejected with the key at fault', async (t) => {
 const gate = interopGate(['frr', 'ping']);
 
 t.test(
-  'spine-leaf built with FRR (podroute nodes as plain hosts): sessions, ECMP, reachability',
+  'dual-homed built with FRR (podroute nodes as plain hosts): sessions, ECMP, reachability',
   { skip: gate.skip },
   async (t) => {
     const lab = await Lab.create();
@@ -203,7 +203,7 @@ t.test(
         await r.waitBgpEstablished(p, 30_000);
       }
     }
-    t.pass('every spine-leaf session Established');
+    t.pass('every dual-homed session Established');
     // leaf2's loopback is two equal-cost paths away from leaf1 (via spine1 and spine2).
     const route = await waitFor(
       async () => {
