@@ -2,8 +2,9 @@
 # podroute's CNI installer (the DaemonSet's init container): puts the podroute-cni IPAM plugin
 # and a CNI conflist (ptp + podroute IPAM, then portmap) on the host.
 #
-# - The plugin: $CNI_BIN_DIR/podroute-cni (a small sh wrapper) and $CNI_BIN_DIR/podroute.d/
-#   (the Node.js binary and the plugin's bundle, one self-contained file), since the host has no Node.js of its own.
+# - The plugin: $CNI_BIN_DIR/podroute-cni, one static executable (src/cni/shim/podroute-cni.c) that
+#   hands each call to the podroute daemon over its socket; the host needs nothing else for it.
+#   A podroute.d/ directory (Node.js and a bundle) left by an older version is removed.
 # - ptp and portmap (CNI reference plugins) are copied from the image only where the host has none.
 # - The conflist is written only if absent or ours (it carries the marker below): a conflist
 #   another network add-on wrote is left alone.
@@ -11,14 +12,13 @@
 # runtime never reads half a file (rename(2) is atomic within a file system).
 #
 # Environment (defaults fit the image): CNI_BIN_DIR, CNI_CONF_DIR, CONFLIST_NAME, PODROUTE_HOME,
-# NODE_BIN, PODROUTE_SOCKET, REFERENCE_PLUGINS_DIR.
+# PODROUTE_SOCKET, REFERENCE_PLUGINS_DIR.
 set -eu
 
 CNI_BIN_DIR=${CNI_BIN_DIR:-/host/opt/cni/bin}
 CNI_CONF_DIR=${CNI_CONF_DIR:-/host/etc/cni/net.d}
 CONFLIST_NAME=${CONFLIST_NAME:-10-podroute.conflist}
 PODROUTE_HOME=${PODROUTE_HOME:-/opt/podroute}
-NODE_BIN=${NODE_BIN:-$(command -v node)}
 PODROUTE_SOCKET=${PODROUTE_SOCKET:-/run/podroute/podroute.sock}
 REFERENCE_PLUGINS_DIR=${REFERENCE_PLUGINS_DIR:-$PODROUTE_HOME/cni-plugins}
 TEMPLATE=${TEMPLATE:-$PODROUTE_HOME/deploy/10-podroute.conflist}
@@ -36,30 +36,9 @@ put() {
 
 mkdir -p "$CNI_BIN_DIR" "$CNI_CONF_DIR"
 
-# The plugin's runtime: node, the compiled plugin and the API client it calls.
-stage="$CNI_BIN_DIR/.podroute.d.tmp.$$"
-rm -rf "$stage"
-mkdir -p "$stage/dist"
-cp "$NODE_BIN" "$stage/node"
-cp -R "$PODROUTE_HOME/dist/cni" "$PODROUTE_HOME/dist/api" "$stage/dist/"
-printf '{ "type": "module" }\n' > "$stage/package.json"
-# A directory cannot be renamed over a non-empty one: move the old one aside first, briefly.
-if [ -d "$CNI_BIN_DIR/podroute.d" ]; then
-  rm -rf "$CNI_BIN_DIR/.podroute.d.old"
-  mv "$CNI_BIN_DIR/podroute.d" "$CNI_BIN_DIR/.podroute.d.old"
-fi
-mv "$stage" "$CNI_BIN_DIR/podroute.d"
-rm -rf "$CNI_BIN_DIR/.podroute.d.old"
-
-wrapper="$CNI_BIN_DIR/.podroute-cni.src.$$"
-cat > "$wrapper" <<'WRAPPER'
-#!/bin/sh
-# podroute-cni: the podroute CNI IPAM plugin (installed by podroute's install-cni.sh).
-here=${0%/*}
-exec "$here/podroute.d/node" "$here/podroute.d/dist/cni/podroute-cni.cjs" "$@"
-WRAPPER
-put "$wrapper" "$CNI_BIN_DIR/podroute-cni" 0755
-rm -f "$wrapper"
+# The plugin: one file, renamed over the old one (a running call keeps its copy).
+put "$PODROUTE_HOME/dist/cni/podroute-cni" "$CNI_BIN_DIR/podroute-cni" 0755
+rm -rf "$CNI_BIN_DIR/podroute.d" "$CNI_BIN_DIR/.podroute.d.old"
 log "installed $CNI_BIN_DIR/podroute-cni"
 
 for p in ptp portmap; do

@@ -56,3 +56,19 @@ export interface CniGcRequest {
 export interface CniGcResponse {
   released: CniAttachment[];
 }
+
+/**
+ * `POST /cni/exec`: one whole plugin invocation as the runtime made it, handed over by the plugin
+ * executable (src/cni/shim/podroute-cni.c): its CNI_* environment and stdin (CNI SPEC.md
+ * "Section 3: Execution Protocol"). The daemon runs the plugin logic on it in-process.
+ */
+export interface CniExecRequest {
+  env: Record<string, string>;
+  stdin: string;
+}
+
+/** `POST /cni/exec`: what the plugin writes to stdout (without the final newline) and its exit code. */
+export interface CniExecResponse {
+  stdout: string;
+  exitCode: number;
+}

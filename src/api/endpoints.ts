@@ -10,6 +10,8 @@ import type {
   CniAddResponse,
   CniCheckResponse,
   CniDelResponse,
+  CniExecRequest,
+  CniExecResponse,
   CniGcRequest,
   CniGcResponse,
   CniRequest,
@@ -59,6 +61,8 @@ export interface Endpoints {
   'POST /cni/check': { request: CniRequest; response: CniCheckResponse };
   /** CNI 1.1 GC: releases every allocation of this node whose attachment is not listed. */
   'POST /cni/gc': { request: CniGcRequest; response: CniGcResponse };
+  /** A whole CNI plugin call (environment and stdin) run by the daemon: what the plugin executable sends. */
+  'POST /cni/exec': { request: CniExecRequest; response: CniExecResponse };
   /** The daemon withdraws everything and exits 0 (a node taken away); it answers before it starts. */
   'POST /drain': { request: DrainRequest; response: DrainResponse };
   /**

@@ -12,8 +12,11 @@ import { dirname } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import type { Endpoint, ErrorBody, ResponseOf } from './endpoints.js';
 
-/** Answers one endpoint: `body` is the parsed request (undefined when empty), still to validate. */
-export type Handler<E extends Endpoint> = (body: unknown, req: IncomingMessage) => Promise<ResponseOf<E>>;
+/**
+ * Answers one endpoint: `body` is the parsed request (undefined when empty), still to validate;
+ * `req` is absent when the daemon calls the handler itself (`invoke`).
+ */
+export type Handler<E extends Endpoint> = (body: unknown, req?: IncomingMessage) => Promise<ResponseOf<E>>;
 
 /** A refusal with its HTTP status; `details` join the ErrorBody. */
 export class ApiError extends Error {
@@ -63,7 +66,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-type AnyHandler = (body: unknown, req: IncomingMessage) => Promise<unknown>;
+type AnyHandler = (body: unknown, req?: IncomingMessage) => Promise<unknown>;
 
 export class ApiServer {
   /** By `METHOD /path`, as a request line names it. */
@@ -78,6 +81,29 @@ export class ApiServer {
   /** Registers the handler of one endpoint (`GET /status`); a second registration replaces it. */
   route<E extends Endpoint>(endpoint: E, handler: Handler<E>): void {
     this.routes.set(endpoint, handler);
+  }
+
+  /**
+   * Runs a registered handler in-process with an already parsed body, and answers what a client
+   * over the socket would read: 200 and the response, or the refusal's status and ErrorBody
+   * (`POST /cni/exec` runs the CNI plugin logic in the daemon through this).
+   */
+  async invoke(method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const handler = this.routes.get(`${method} ${path}`);
+    if (!handler) return { status: 404, body: { error: `no such endpoint: ${method} ${path}` } };
+    try {
+      return { status: 200, body: await handler(body) };
+    } catch (e) {
+      const status = e instanceof ApiError ? e.status : 500;
+      if (status >= 500) this.logger.error({ err: (e as Error).message, path }, 'api handler failed');
+      return {
+        status,
+        body: {
+          error: (e as Error).message,
+          ...(e instanceof ApiError ? e.details : {}),
+        } satisfies ErrorBody,
+      };
+    }
   }
 
   async listen(): Promise<void> {

@@ -27,8 +27,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
  *                consume its announcement, so it sits above ipam and routes.
  *   api          the local API's contract (status JSON composed from the speakers' views,
  *                request/response types, client, server plumbing): shared by both ends.
- *   daemon, cni  the two ends of the local API: the daemon serves it, the CNI plugin calls it.
- *                Siblings: the plugin must not load the daemon, nor the daemon the plugin.
+ *   cni          the CNI plugin logic (CNI SPEC.md): a client of the local API. The daemon runs
+ *                it for the plugin executable (POST /cni/exec), so it sits below the daemon and
+ *                must never load it.
+ *   daemon       serves the local API.
  *   cli          the `podroute` command: runs the daemon or calls its API.
  *   lab          the test lab (namespaces, routers, the daemon under test): nothing in src/
  *                may import it.
@@ -42,7 +44,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/bfd', 'src/ipam', 'src/routes', 'src/k8s'],
   ['src/bgp', 'src/ospf', 'src/routes/aws'],
   ['src/api'],
-  ['src/daemon', 'src/cni'],
+  ['src/cni'],
+  ['src/daemon'],
   ['src/cli'],
   ['lab'],
   ['test', 'bench'],
@@ -235,6 +238,6 @@ t.test('the checks themselves catch a cycle and an upward import', async (t) => 
   t.same(layerViolations(g), [
     'lab/z.ts -> test/helpers.ts (lab is below test)',
     'src/bgp/c.ts -> src/daemon/x.ts (src/bgp is below src/daemon)',
-    'src/cni/y.ts -> src/daemon/x.ts (src/cni and src/daemon are independent siblings)',
+    'src/cni/y.ts -> src/daemon/x.ts (src/cni is below src/daemon)',
   ]);
 });

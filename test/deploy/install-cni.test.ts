@@ -1,8 +1,8 @@
 /**
  * deploy/install-cni.sh (the DaemonSet's init container), run with /bin/sh against temporary
  * directories: an absent conflist is written, ours is replaced, a foreign one is left alone, every
- * write is a rename (a reader never sees half a file), and the installed plugin runs (CNI VERSION)
- * from the installed copy of node and the compiled plugin. Needs `npm run build` (dist/).
+ * write is a rename (a reader never sees half a file), and the installed plugin — one static
+ * executable, no Node.js beside it — runs (CNI VERSION). Needs `npm run build` (dist/).
  */
 import { execFile } from 'node:child_process';
 import {
@@ -45,7 +45,6 @@ async function install(d: ReturnType<typeof dirs>, socket = '/run/podroute/podro
       CNI_BIN_DIR: d.bin,
       CNI_CONF_DIR: d.conf,
       PODROUTE_HOME: repo,
-      NODE_BIN: process.execPath,
       PODROUTE_SOCKET: socket,
       REFERENCE_PLUGINS_DIR: d.refs,
     },
@@ -74,12 +73,31 @@ t.test('absent: the plugin, reference plugins and the conflist are written', asy
     t.ok(statSync(join(d.bin, p)).mode & 0o111, `${p} executable`);
   t.same(leftovers(d.bin), [], 'no temporary files left in the bin dir');
   t.same(leftovers(d.conf), [], 'no temporary files left in the conf dir');
-  // The installed plugin runs from its own copy of node and the compiled files.
-  const child = run(join(d.bin, 'podroute-cni'), [], { env: { CNI_COMMAND: 'VERSION' } });
+  // The installed plugin is one executable file (ELF, no interpreter line) and runs on its own.
+  const plugin = join(d.bin, 'podroute-cni');
+  t.equal(readFileSync(plugin).subarray(0, 4).toString('latin1'), '\x7fELF', 'a compiled executable');
+  t.same(
+    readdirSync(d.bin).sort(),
+    ['podroute-cni', 'portmap', 'ptp'],
+    'nothing beside it (no Node.js, no bundle)',
+  );
+  const child = run(plugin, [], { env: { CNI_COMMAND: 'VERSION' } });
   child.child.stdin?.end('{"cniVersion":"1.0.0"}');
   const v = await child;
   const version = JSON.parse(v.stdout);
   t.ok(version.supportedVersions.includes('1.0.0'), `VERSION answers ${v.stdout}`);
+});
+
+t.test('upgrade: the Node.js runtime an older installer left is removed', async (t) => {
+  const d = dirs();
+  mkdirSync(join(d.bin, 'podroute.d/dist/cni'), { recursive: true });
+  writeFileSync(join(d.bin, 'podroute.d/node'), 'old node');
+  writeFileSync(join(d.bin, 'podroute-cni'), '#!/bin/sh\nexec "$0.d/node"\n');
+  const before = statSync(join(d.bin, 'podroute-cni')).ino;
+  await install(d);
+  t.notOk(existsSync(join(d.bin, 'podroute.d')), 'podroute.d/ is gone');
+  t.not(statSync(join(d.bin, 'podroute-cni')).ino, before, 'the plugin replaced by rename');
+  t.same(leftovers(d.bin), [], 'no temporary files left');
 });
 
 t.test('ours: replaced (by rename: a new inode)', async (t) => {

@@ -7,7 +7,7 @@
  * image leaves out, fails here. Needs `npm run build` (dist/).
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,7 +65,8 @@ t.test('the runtime tree the Containerfile describes runs podroute and the CNI p
         ? join(root, dest, src.split('/').pop() as string)
         : join(root, dest === '' ? src : dest);
       mkdirSync(join(to, '..'), { recursive: true });
-      cpSync(join(repo, src), to, { recursive: true });
+      // As COPY does: links stay links (bin/podroute-cni points into dist/).
+      cpSync(join(repo, src), to, { recursive: true, verbatimSymlinks: true });
     }
   }
   const start = Date.now();
@@ -115,7 +116,6 @@ t.test('the runtime tree the Containerfile describes runs podroute and the CNI p
     CNI_BIN_DIR: join(installed, 'bin'),
     CNI_CONF_DIR: join(installed, 'net.d'),
     PODROUTE_HOME: root,
-    NODE_BIN: process.execPath,
     REFERENCE_PLUGINS_DIR: join(root, 'no-plugins'),
   });
   t.equal(inst.code, 0, `install-cni.sh from the tree ${inst.stderr}`);
@@ -126,4 +126,8 @@ t.test('the runtime tree the Containerfile describes runs podroute and the CNI p
     '{"cniVersion":"1.0.0"}',
   );
   t.equal(v2.code, 0, 'the installed plugin answers VERSION');
+  // The host copy does not depend on the image: the tree's dist/ removed, it still answers.
+  rmSync(join(root, 'dist'), { recursive: true });
+  const v3 = await exec(join(installed, 'bin/podroute-cni'), [], { CNI_COMMAND: 'VERSION' }, '');
+  t.equal(v3.code, 0, 'the installed plugin runs without the image tree');
 });
