@@ -1,13 +1,20 @@
 /**
- * Shared steps of the BGP interop tests: a leaf and a podroute node joined by one veth, and the
- * measurements every peer type is held to (route in the leaf's kernel, status, SIGTERM withdrawal).
+ * Shared steps of the BGP interop tests: a leaf and a podroute node joined by one veth, the
+ * measurements every peer type is held to (route in the leaf's kernel, status, SIGTERM withdrawal),
+ * and a live reload of the node's configuration file.
  */
+import { writeFileSync } from 'node:fs';
 import type { Test } from 'tap';
+import { stringify } from 'yaml';
 import {
+  CLEAN_NODE,
+  daemonEnv,
+  type ExecResult,
   type IpRoute,
   type Lab,
   type Namespace,
   type PodrouteNode,
+  run,
   waitFor,
 } from '../../lab/fixture/index.js';
 
@@ -77,4 +84,19 @@ export async function sigtermWithdraws(
   t.ok(ms < 1000, `leaf dropped ${dsts.join(', ')} ${ms.toFixed(0)} ms after SIGTERM (< 1000 ms)`);
   const exit = await exited;
   t.equal(exit.code, 0, 'podroute exits 0 after SIGTERM');
+}
+
+/** Rewrites the node's configuration file in place (what an operator or a ConfigMap update does). */
+export function rewriteConfig(node: PodrouteNode, c: Record<string, unknown>): void {
+  node.setConfig(c);
+  writeFileSync(node.configPath, stringify(node.effectiveConfig()));
+}
+
+/** `podroute reload` against the node's API socket; the exit code and output, never a throw. */
+export function reloadNode(node: PodrouteNode): Promise<ExecResult> {
+  return run(CLEAN_NODE[0], [...CLEAN_NODE.slice(1), node.bin, 'reload', '--socket', node.socketPath], {
+    timeoutMs: 15_000,
+    env: daemonEnv(),
+    allowFail: true,
+  });
 }

@@ -9,18 +9,15 @@
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { stringify } from 'yaml';
+import { interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import {
-  CLEAN_NODE,
-  daemonEnv,
-  interopGate,
-  Lab,
-  type PodrouteNode,
-  run,
-  startFrr,
-  startPodroute,
-  waitFor,
-} from '../../lab/fixture/index.js';
-import { addUplink, waitEstablished, waitNoRoute, waitRoute } from './bgp-helpers.js';
+  addUplink,
+  reloadNode as reload,
+  rewriteConfig as rewrite,
+  waitEstablished,
+  waitNoRoute,
+  waitRoute,
+} from './bgp-helpers.js';
 
 const gate = interopGate(['frr', 'podroute']);
 
@@ -62,20 +59,6 @@ const V6 = { address: '2001:db8::', asn: 65000, holdTime: 9 };
 
 function config(peers: object[], announce: string[]) {
   return { node: { name: 'node1', routerId: '198.18.0.1' }, announce, bgp: { asn: 65001, peers } };
-}
-
-/** Rewrites the node's configuration file in place (what an operator or a ConfigMap update does). */
-function rewrite(node: PodrouteNode, c: Record<string, unknown>): void {
-  node.setConfig(c);
-  writeFileSync(node.configPath, stringify(node.effectiveConfig()));
-}
-
-function reload(node: PodrouteNode) {
-  return run(CLEAN_NODE[0], [...CLEAN_NODE.slice(1), node.bin, 'reload', '--socket', node.socketPath], {
-    timeoutMs: 15_000,
-    env: daemonEnv(),
-    allowFail: true,
-  });
 }
 
 t.test('reload against FRR: the untouched session is never reset', { skip: gate.skip }, async (t) => {
