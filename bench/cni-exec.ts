@@ -7,10 +7,12 @@
  * kubelet (through the runtime) execs the plugin once per pod ADD and once per DEL (CNI SPEC.md
  * "Section 3: Execution Protocol"), so its start-up is on every pod's critical path. One real
  * daemon (`bin/podroute run`, build first: npm run build) in a lab namespace, IPAM state on tmpfs,
- * quarantine 0. Each round runs, in an order rotated round by round so none always follows
- * another: `node -e 0`; `bin/podroute-cni` VERSION (start-up only, no daemon call); the same code
- * unbundled (`node dist/cni/main.js`, the ES modules tsc writes), VERSION; and an ADD then a DEL
- * through `bin/podroute-cni` against the daemon. Wall time is spawn to exit; CPU time is the
+ * quarantine 0. The plugin is the static executable `npm run build` compiles
+ * (src/cni/shim/podroute-cni.c): it answers VERSION itself and hands ADD and DEL to the daemon
+ * (POST /cni/exec), which runs the plugin logic in-process. Each round runs, in an order rotated
+ * round by round so none always follows another: `node -e 0`; `bin/podroute-cni` VERSION
+ * (start-up only, no daemon call); and an ADD then a DEL through `bin/podroute-cni` against the
+ * daemon (the pair includes the daemon's IPAM work). Wall time is spawn to exit; CPU time is the
  * children's user + system time the kernel accounts to this process (/proc/self/stat cutime and
  * cstime, 10 ms ticks: only the mean over many runs is meaningful).
  *
@@ -57,6 +59,9 @@ function exec(file: string, args: string[], env: Record<string, string>, stdin: 
 const pct = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 
+const load0 = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 const lab = await Lab.create();
 const shm = mkdtempSync('/dev/shm/podroute-bench-');
 lab.onDestroy(() => rmSync(shm, { recursive: true, force: true }));
@@ -91,11 +96,7 @@ try {
   let seq = 0;
   const kinds: [string, () => Promise<Run>][] = [
     ['node -e 0', () => exec(process.execPath, ['-e', '0'], {}, '')],
-    ['bin/podroute-cni VERSION (bundle)', () => exec(plugin, [], cni('VERSION', ''), conf)],
-    [
-      'node dist/cni/main.js VERSION (unbundled ES modules)',
-      () => exec(process.execPath, [`${REPO_ROOT}/dist/cni/main.js`], cni('VERSION', ''), conf),
-    ],
+    ['bin/podroute-cni VERSION (C executable)', () => exec(plugin, [], cni('VERSION', ''), conf)],
     [
       'bin/podroute-cni ADD + DEL (pair)',
       async () => {
@@ -141,7 +142,7 @@ try {
     ),
   );
   console.log(
-    `\nnode ${process.version}, load average at the end: ${loadavg()
+    `\nnode ${process.version}, load average at the start: ${load0}, at the end: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
