@@ -288,6 +288,25 @@ t.test('helper: what ends helper mode at once', async (t) => {
       await r.speaker.stop({ drain: false });
     }
   });
+  t.test('a NOTIFICATION we send (our Hold Timer): kept only with the N bit', async (t) => {
+    for (const [n, kept] of [
+      [false, false],
+      [true, true],
+    ] as const) {
+      const r = rig();
+      await r.speaker.start();
+      await settle();
+      r.peer.accept({ asn: 65000, id: LEAF, capabilities: [...BASE, grCap({ n })], hold: 3 });
+      await settle();
+      r.peer.send(announce(['0.0.0.0/0']));
+      await settle();
+      r.clock.advance(3_000); // no KEEPALIVE from the peer: we send Hold Timer Expired
+      await settle();
+      t.match(r.speaker.status().peers[0]!.lastError, /we sent NOTIFICATION Hold Timer Expired/);
+      t.equal(r.learned().length, kept ? 1 : 0, `N=${n}: kept=${kept}`);
+      await r.speaker.stop({ drain: false });
+    }
+  });
   t.test('back without the F bit for IPv4: its stale routes go at once (RFC 4724 4.2)', async (t) => {
     const r = rig();
     let peer = await connect(r, [grCap()], true);
