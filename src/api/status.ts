@@ -11,6 +11,7 @@
 import type { BfdManagerStatus } from '../bfd/index.js';
 import type { BgpPeerStatus, BgpStatus } from '../bgp/speaker.js';
 import type { PeerSelectionEntry } from '../config/peer-selection.js';
+import type { NodeGcStatus } from '../k8s/node-gc.js';
 import type { OspfInterfaceStatus, OspfNeighborStatus, OspfStatus } from '../ospf/status.js';
 import type { AwsRoutesStatus } from '../routes/aws/status.js';
 import type { RoutesStatus } from '../routes/manager.js';
@@ -33,6 +34,11 @@ export interface StatusJson {
   aws?: AwsRoutesStatus;
   /** The VLAN networks this node holds blocks of (IPAM networks with vlan, gateway, interface). */
   vlans?: VlanStatus[];
+  /**
+   * Releasing deleted Nodes' blocks (identity from the Kubernetes API): the node-GC Lease's
+   * holder, whether this node leads, the holder's renewTime; absent when that is off.
+   */
+  nodeGc?: NodeGcStatus;
 }
 
 /** One VLAN of the node's VLAN data plane (src/routes/vlan-ipam.ts, src/daemon/vlan-wiring.ts). */

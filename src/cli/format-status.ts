@@ -6,6 +6,7 @@ import type { OspfInterfaceStatus, OspfStatus, StatusJson } from '../api/status.
 import { formatAwsStatus } from '../routes/aws/format.js';
 import type { LearnedStatus } from '../routes/learned-view.js';
 import { formatPeerSelection } from './format-peer-selection.js';
+import { formatVlans } from './format-vlans.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -28,6 +29,29 @@ export function formatDuration(seconds: number): string {
     String(n).padStart(2, '0'),
   );
   return (d > 0 ? `${d}d` : '') + hms.join(':');
+}
+
+/** The node-GC Lease: who releases deleted Nodes' blocks, and whether that is this node. */
+export function formatNodeGc(gc: NonNullable<StatusJson['nodeGc']>, node: string): string[] {
+  const l = gc.lease;
+  const who =
+    l.holder === null
+      ? '(none)'
+      : l.holder === node
+        ? `${l.holder} (this node${l.leading ? ', leading' : ', not leading: renewal overdue'})`
+        : `${l.holder} (another node; this one is not leading)`;
+  const out = [
+    `Deleted-node release  Lease ${l.namespace}/${l.name} (${l.leaseDurationSeconds} s)`,
+    table([
+      ['  Holder', who],
+      ['  Renewed', l.renewTime ?? '-'],
+    ]),
+  ];
+  if (gc.waiting.length) out.push(`  Waiting out the grace period: ${gc.waiting.join(', ')}`);
+  if (gc.released.length)
+    out.push(`  Released here: ${gc.released.map((r) => `${r.node} (${r.blocks} blocks)`).join(', ')}`);
+  if (l.error) out.push(`  Lease error: ${l.error}`);
+  return out;
 }
 
 export function formatStatus(doc: StatusJson): string {
@@ -55,6 +79,8 @@ export function formatStatus(doc: StatusJson): string {
   }
   if (doc.bfd) out.push('', ...formatBfd(doc.bfd));
   if (doc.aws) out.push('', ...formatAwsStatus(doc.aws));
+  if (doc.nodeGc) out.push('', ...formatNodeGc(doc.nodeGc, doc.node));
+  if (doc.vlans?.length) out.push('', ...formatVlans(doc.vlans, table));
   if (doc.routes?.learned && doc.routes.learned.paths > 0) out.push('', ...formatLearned(doc.routes.learned));
   if (doc.ospf) out.push('', ...formatOspf(doc.ospf));
   return out.join('\n');

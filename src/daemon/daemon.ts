@@ -336,6 +336,7 @@ export class Daemon {
     if (this.routes) doc.routes = this.routes.status();
     if (this.bfd) doc.bfd = this.bfd.manager.status();
     if (this.aws) doc.aws = this.aws.controller.status();
+    if (this.nodeGc) doc.nodeGc = this.nodeGc.status();
     return this.vlans ? this.vlans.addStatus(doc) : doc;
   }
 

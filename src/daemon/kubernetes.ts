@@ -13,7 +13,7 @@ import { nodeSource } from '../config/node.js';
 import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
 import type { LeaderElector } from '../k8s/lease.js';
-import type { NodeGc } from '../k8s/node-gc.js';
+import type { NodeGc, NodeGcStatus } from '../k8s/node-gc.js';
 import type { NodeIdentity } from '../k8s/node-identity.js';
 import type { NodeWatcher } from '../k8s/node-watch.js';
 import type { Clock } from '../lib/clock.js';
@@ -85,6 +85,8 @@ export interface NodeGcHandle {
   readonly gc: NodeGc;
   /** Stops collecting and gives the Lease up (a clean stop; a crash lets it expire). */
   stop(): Promise<void>;
+  /** The `nodeGc` section of the status document. */
+  status(): NodeGcStatus;
 }
 
 export interface NodeGcWiring {
@@ -155,5 +157,6 @@ export async function startNodeGc(opts: NodeGcWiring): Promise<NodeGcHandle | un
       gc.stop();
       await elector.release();
     },
+    status: () => ({ lease: elector.status(), waiting: gc.waiting, released: [...gc.released] }),
   };
 }

@@ -67,6 +67,21 @@ export interface LeaderElectorOptions {
   wallClock?: () => Date;
 }
 
+/** The Lease as this node last read it (`podroute status`). */
+export interface LeaseStatus {
+  namespace: string;
+  name: string;
+  /** `holderIdentity` (a node name); null when free or not read yet. */
+  holder: string | null;
+  /** Whether this node leads now (holds the Lease and renewed it within the renew deadline). */
+  leading: boolean;
+  /** The holder's last renewal as written in the Lease (its wall clock, RFC 3339); null if none. */
+  renewTime: string | null;
+  leaseDurationSeconds: number;
+  /** The last failed read or write of the Lease, null after a success. */
+  error: string | null;
+}
+
 type Listener = () => void;
 
 export class LeaderElector {
@@ -107,6 +122,21 @@ export class LeaderElector {
 
   get error(): string {
     return this.lastError;
+  }
+
+  /** For `podroute status`: the Lease as last read, and whether this node holds it. */
+  status(): LeaseStatus {
+    const spec = this.observed?.spec;
+    const renew = spec?.renewTime as Date | string | undefined;
+    return {
+      namespace: this.opts.namespace,
+      name: this.opts.name,
+      holder: spec?.holderIdentity || null,
+      leading: this.leading,
+      renewTime: renew instanceof Date ? renew.toISOString() : typeof renew === 'string' ? renew : null,
+      leaseDurationSeconds: spec?.leaseDurationSeconds ?? this.durationMs / 1000,
+      error: this.lastError || null,
+    };
   }
 
   onStartedLeading(fn: Listener): void {

@@ -15,6 +15,7 @@ import { Backoff } from '../lib/backoff.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { describeApiError, type OpenOptions, statusOf, type WatchEvent, type WatchHandle } from './client.js';
+import type { LeaseStatus } from './lease.js';
 
 /** List and watch every Node. */
 export interface NodeListApi {
@@ -76,6 +77,15 @@ export interface NodeGcOptions {
   /** Checked before releasing: the Lease may have been lost meanwhile. */
   isLeader: () => boolean;
   backoff?: { initialMs?: number; maxMs?: number; random?: (() => number) | null };
+}
+
+/** `podroute status`, `nodeGc`: the Lease that picks the one releasing node, and its work. */
+export interface NodeGcStatus {
+  lease: LeaseStatus;
+  /** Deleted Nodes waiting out the grace period (only the leader counts them). */
+  waiting: string[];
+  /** Releases this node did, oldest first. */
+  released: { node: string; blocks: number }[];
 }
 
 export class NodeGc {

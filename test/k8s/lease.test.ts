@@ -58,6 +58,25 @@ t.test('the first candidate creates the Lease and renews it; a second one waits'
   t.ok(a.isLeader, 'node-a still leads after 20 s: it renewed');
   t.notOk(b.isLeader, 'node-b does not take a renewed Lease');
   t.equal(b.holder, 'node-a', 'node-b sees who holds it');
+  const stored = api.leases.get(NS, 'podroute-node-gc')?.spec?.renewTime;
+  t.same(
+    a.status(),
+    {
+      namespace: NS,
+      name: 'podroute-node-gc',
+      holder: 'node-a',
+      leading: true,
+      renewTime: stored,
+      leaseDurationSeconds: 15,
+      error: null,
+    },
+    "status: node-a's own view",
+  );
+  t.match(
+    b.status(),
+    { holder: 'node-a', leading: false, error: null },
+    "status: node-b's view of the holder",
+  );
   const renewals = api.leases.writes.filter((w) => w.holder === 'node-a').length;
   t.ok(renewals >= 5, `node-a renewed ${renewals} times`);
   t.notOk(
@@ -155,6 +174,7 @@ t.test(
     t.match(a.error, /403 Forbidden.*get, create and update on leases/);
     for (let i = 0; i < 2; i++) await step(2000);
     t.notOk(a.isLeader, 'stepped down after the renew deadline (10 s), before the 15 s lease ends');
+    t.match(a.status(), { holder: 'node-a', leading: false, error: /403 Forbidden/ }, 'status shows why');
     t.same(stopped, [1], 'onStoppedLeading ran once');
     t.ok(logger.records.some((r) => r.msg.includes('stepping down')));
   },

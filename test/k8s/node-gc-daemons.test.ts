@@ -16,6 +16,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
+import { callApi } from '../../src/api/client.js';
+import type { StatusJson } from '../../src/api/status.js';
 import { FileBlockStore } from '../../src/ipam/store/file.js';
 import { FakeKubeApi, makeNode } from './api-server.js';
 import { waitFor, writeKubeconfig } from './helpers.js';
@@ -122,6 +124,25 @@ t.test('a deleted Node is released once, by the leader only; the other takes ove
     procs.push(p);
     return p;
   };
+  const poll = async <T>(fn: () => Promise<T | undefined>, what: string): Promise<T> => {
+    for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      const v = await fn();
+      if (v) return v;
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  const runCli = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+        cwd: REPO,
+      });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d));
+      c.on('error', reject);
+      c.on('close', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`podroute ${args[0]}: exit ${code}`)),
+      );
+    });
   const said = (p: Proc, msg: string) => p.lines.some((l) => l.msg === msg);
   const holder = () => api.leases.get('podroute', LEASE)?.spec?.holderIdentity ?? '';
 
@@ -137,6 +158,42 @@ t.test('a deleted Node is released once, by the leader only; the other takes ove
   await waitFor(() => said(leader, 'became the leader'), `${leader.name} saying it leads`, 5000);
   t.pass(`${leader.name} says it leads`);
   t.notOk(said(follower, 'became the leader'), `${follower.name} does not`);
+
+  // `podroute status` on both: the same holder, only the leader leading, the holder's renewTime.
+  const status = async (p: Proc) =>
+    (await callApi(join(dir, `${p.name}.sock`), 'GET', '/status', undefined, 5000)).body as StatusJson;
+  const mine = await poll(async () => {
+    const gc = (await status(leader)).nodeGc;
+    return gc?.lease.leading && gc.lease.renewTime ? gc : undefined;
+  }, `${leader.name}'s status showing it leads`);
+  t.match(mine.lease, {
+    namespace: 'podroute',
+    name: LEASE,
+    holder: leader.name,
+    leading: true,
+    leaseDurationSeconds: 3,
+    error: null,
+  });
+  t.equal(mine.lease.renewTime, api.leases.get('podroute', LEASE)?.spec?.renewTime, 'renewTime as stored');
+  const theirs = await poll(async () => {
+    const gc = (await status(follower)).nodeGc;
+    return gc?.lease.holder ? gc : undefined;
+  }, `${follower.name}'s status naming the holder`);
+  t.match(
+    theirs.lease,
+    { holder: leader.name, leading: false },
+    'the follower names the leader, not leading',
+  );
+  const text = await runCli(['status', '--socket', join(dir, `${follower.name}.sock`)]);
+  t.match(
+    text,
+    new RegExp(`Deleted-node release  Lease podroute/${LEASE} \\(3 s\\)`),
+    'status text: the Lease',
+  );
+  t.match(text, new RegExp(`Holder +${leader.name} \\(another node; this one is not leading\\)`));
+  t.match(text, /Renewed +\d{4}-\d\d-\d\dT/);
+  const json = JSON.parse(await runCli(['status', '--json', '--socket', join(dir, `${leader.name}.sock`)]));
+  t.match(json.nodeGc.lease, { holder: leader.name, leading: true }, 'status --json: the Lease');
 
   const released = (p: Proc, node: string) =>
     p.lines.filter((l) => l.msg === `released 1 block(s) of deleted Node ${node}`);
