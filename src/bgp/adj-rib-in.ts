@@ -10,8 +10,13 @@
  * Graceful restart (RFC 4724 4.2): when the peer restarts, its routes stay and are marked stale; a
  * route it announces or withdraws again loses the mark, and what is still stale at its End-of-RIB
  * (or when its time runs out) is swept.
+ *
+ * Change journal: while `track(true)` is on (a peer whose routes go to the kernel), every prefix
+ * whose stored route changed is noted, so the route programmer gets the difference
+ * (`takeChanges`), not the whole table each time. Untracked (the default, and `install: false`) it
+ * costs nothing.
  */
-import type { Prefix } from '../net/prefix.js';
+import { comparePrefix, type Prefix } from '../net/prefix.js';
 import type { AsPathSegment, UpdateMessage } from './message/types.js';
 import { type AcceptPolicy, accepts } from './policy.js';
 import { PrefixMap } from './prefix-map.js';
@@ -44,6 +49,20 @@ export class AdjRibIn {
   private readonly refused = new PrefixMap<true>();
   /** Accepted routes kept from before the peer restarted, not re-sent yet. */
   private readonly stale = new PrefixMap<true>();
+  /** Prefixes whose stored route changed since the last `takeChanges`, while tracked. */
+  private journal: PrefixMap<true> | undefined;
+  /** Emptied at once while tracked: the next `takeChanges` says "start over". */
+  private journalLost = false;
+  /** Bumped on every change of the stored routes (caches of views compare it). */
+  private changes = 0;
+  /**
+   * The last `first(limit)`, kept until a change at or below its highest prefix (`bound`; IPv4 as
+   * address * 64 + length, an IPv6 bound as a Prefix): a status poll during a full table in prefix
+   * order walks the table once, not at every poll.
+   */
+  private low:
+    | { limit: number; routes: ReceivedRoute[]; bound4: number; bound6: Prefix | undefined }
+    | undefined;
 
   /**
    * `localAsn`: routes whose AS_PATH already holds it are looped (RFC 4271 9.1.2) and never
@@ -69,6 +88,72 @@ export class AdjRibIn {
     return this.accepted.size;
   }
 
+  /** Changes so far of the stored routes: equal numbers, same routes. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Starts (from an empty journal) or stops noting which stored routes change. */
+  track(on: boolean): void {
+    this.journal = on ? new PrefixMap<true>() : undefined;
+    this.journalLost = false;
+  }
+
+  /**
+   * What changed since the last call (or `track(true)`): `set` the prefixes stored now with their
+   * new attributes, `withdrawn` those gone; `reset` when the table was emptied at once (take all).
+   */
+  takeChanges(): { reset: true } | { reset: false; set: ReceivedRoute[]; withdrawn: Prefix[] } {
+    const journal = this.journal;
+    if (!journal || this.journalLost) {
+      this.track(journal !== undefined);
+      return { reset: true };
+    }
+    const set: ReceivedRoute[] = [];
+    const withdrawn: Prefix[] = [];
+    for (const [prefix] of journal.entries()) {
+      const attrs = this.accepted.get(prefix);
+      if (attrs) set.push({ prefix, ...attrs });
+      else withdrawn.push(prefix);
+    }
+    journal.clear();
+    return { reset: false, set, withdrawn };
+  }
+
+  /** The first `limit` stored routes in prefix order (the status view). */
+  first(limit: number): ReceivedRoute[] {
+    if (this.low?.limit !== limit) {
+      const routes = this.accepted.first(limit).map((prefix) => ({ prefix, ...this.accepted.get(prefix)! }));
+      const last = routes.length === limit ? routes[limit - 1]!.prefix : undefined;
+      // Fewer than `limit`: any new route belongs in the list (bound +Infinity).
+      const bound4 = !last
+        ? Number.POSITIVE_INFINITY
+        : last.family === 4
+          ? v4Number(last)
+          : Number.POSITIVE_INFINITY;
+      this.low = { limit, routes, bound4, bound6: last?.family === 6 ? last : undefined };
+    }
+    return this.low.routes;
+  }
+
+  /** Prefixes stored in any of `ribs`, each counted once. */
+  static distinctPrefixes(ribs: readonly AdjRibIn[]): number {
+    return PrefixMap.distinctCount(ribs.map((r) => r.accepted));
+  }
+
+  /** A stored route changed (or went). */
+  private noted(p: Prefix): void {
+    this.changes++;
+    this.journal?.set(p, true);
+    const low = this.low;
+    if (!low) return;
+    const below =
+      p.family === 4
+        ? v4Number(p) <= low.bound4
+        : low.bound4 === Number.POSITIVE_INFINITY && (!low.bound6 || comparePrefix(p, low.bound6) <= 0);
+    if (below) this.low = undefined;
+  }
+
   /**
    * Applies one UPDATE: withdrawals (legacy and MP_UNREACH), then announcements (legacy NLRI with
    * NEXT_HOP, MP_REACH). RFC 7606 2: with a treat-as-withdraw error every announced prefix is
@@ -79,7 +164,10 @@ export class AdjRibIn {
     const a = u.attributes;
     const remove = (p: Prefix): void => {
       this.stale.delete(p);
-      if (this.accepted.delete(p) || this.refused.delete(p)) withdrawn++;
+      if (this.accepted.delete(p)) {
+        this.noted(p);
+        withdrawn++;
+      } else if (this.refused.delete(p)) withdrawn++;
     };
     u.withdrawn.forEach(remove);
     a.mpUnreach?.withdrawn.forEach(remove);
@@ -105,8 +193,9 @@ export class AdjRibIn {
       if (!looped && keep) {
         this.refused.delete(p);
         this.accepted.set(p, attrs);
+        this.noted(p);
       } else {
-        this.accepted.delete(p);
+        if (this.accepted.delete(p)) this.noted(p);
         this.refused.set(p, true);
       }
     };
@@ -149,7 +238,10 @@ export class AdjRibIn {
     for (const [p] of [...this.stale.entries()]) {
       if (family !== undefined && p.family !== family) continue;
       this.stale.delete(p);
-      if (this.accepted.delete(p)) gone++;
+      if (this.accepted.delete(p)) {
+        this.noted(p);
+        gone++;
+      }
     }
     return gone;
   }
@@ -165,6 +257,7 @@ export class AdjRibIn {
     for (const [p] of [...this.accepted.entries()]) {
       if (this.policy(p)) continue;
       this.accepted.delete(p);
+      this.noted(p);
       this.stale.delete(p);
       this.refused.set(p, true);
       gone++;
@@ -173,8 +266,19 @@ export class AdjRibIn {
   }
 
   clear(): void {
+    if (this.accepted.size > 0) {
+      this.changes++;
+      this.journalLost = this.journal !== undefined;
+      this.journal?.clear();
+    }
+    this.low = undefined;
     this.accepted.clear();
     this.refused.clear();
     this.stale.clear();
   }
+}
+
+/** An IPv4 prefix as one number ordered as comparePrefix: address * 64 + length. */
+function v4Number(p: Prefix): number {
+  return p.bytes.readUInt32BE(0) * 64 + p.length;
 }

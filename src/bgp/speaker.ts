@@ -7,7 +7,8 @@
  * (`session-events.ts`) and processed one at a time (`session-process.ts`, `session-core.ts`), per
  * connection `attempt.ts` and `update-pump.ts` (with `negotiate.ts`, `collision.ts`, `timers.ts`,
  * `backoff.ts`, `transport.ts`); `speaker-peer.ts` one peer and its status row; `deliberate-stop.ts` drain and removal; `adj-rib-out.ts`,
- * `outbound.ts`, `update-builder.ts`, `next-hops.ts` what we send; `adj-rib-in.ts`, `policy.ts` what we keep; `listener.ts`
+ * `outbound.ts`, `update-builder.ts`, `next-hops.ts` what we send; `adj-rib-in.ts`, `policy.ts` what we keep,
+ * `learned-handover.ts` what the route programmer gets of it; `listener.ts`
  * incoming connections; `message/` the codecs. Graceful restart: `graceful-restart.ts` the rules,
  * `stale-routes.ts` helper mode per peer, `restart-sync.ts` the restarting side.
  *
@@ -19,7 +20,7 @@
  * RFC 8212 per-peer export/import policy with an explicit default (`policy/`). Not supported:
  * ADD-PATH, long-lived graceful restart.
  *
- * Longer than most files (about 480 lines) on purpose: this is the one place where a peer's
+ * Longer than most files (about 490 lines) on purpose: this is the one place where a peer's
  * lifecycle (configured, started, reloaded, drained, removed) meets its session hooks and both
  * RIBs. The per-peer pieces live in the files above (`outbound.ts`, `deliberate-stop.ts`,
  * `stale-routes.ts`, `restart-sync.ts`, `speaker-peer.ts`); what is left reads and changes the
@@ -29,10 +30,13 @@ import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { formatAddress, type Prefix, parseAddress } from '../net/prefix.js';
+import type { LearnedChange } from '../routes/learned-table.js';
+import type { ShownOnlyRoutes } from '../routes/learned-view.js';
 import type { ReceivedRoute } from './adj-rib-in.js';
 import type { RouteTags } from './communities.js';
 import { closedWithin, gracefulShutdown } from './deliberate-stop.js';
 import { type LocalGracefulRestart, restartNotification, type SessionEnd } from './graceful-restart.js';
+import { LearnedHandover, type LearnedPeerRoutes, learnedPeers } from './learned-handover.js';
 import { PeerListener } from './listener.js';
 import { endOfRib, isEndOfRib, truncateUtf8, type UpdateMessage } from './message/index.js';
 import { Afi, CeaseSubcode, ErrorCode } from './message/types.js';
@@ -84,9 +88,7 @@ export type BgpStatus = {
   gracefulRestart?: RestartStatus;
 };
 
-/** One peer's kept routes and what ranks them (RFC 4271 9.1): its BGP Identifier, our session address. */
-export type LearnedPeerRoutes = Readonly<{ address: string; asn: number; ibgp: boolean; routerId: string }> &
-  Readonly<{ localAddress: string | undefined; install: boolean; routes: ReceivedRoute[] }>;
+export type { LearnedPeerRoutes } from './learned-handover.js';
 
 function canonicalAddress(addr: string): string {
   try {
@@ -114,6 +116,8 @@ export class BgpSpeaker {
   private readonly restartSync: RestartSync | undefined;
   /** What OPENs offer for graceful restart (shared: RestartSync updates it in place). */
   private readonly grFlags: RestartFlags | undefined;
+  /** What the route programmer gets of the kept routes: differences, nothing for `install: false`. */
+  private readonly handover: LearnedHandover;
 
   constructor(private readonly opts: BgpSpeakerOptions) {
     this.transport = opts.transport ?? new NetTransport();
@@ -121,6 +125,7 @@ export class BgpSpeaker {
     for (const cfg of opts.peers) this.transport.setPeerSecurity?.(cfg.address, peerSecurity(cfg));
     this.log = opts.logger;
     this.out = new Outbound(opts.asn, opts.communities, opts.logger);
+    this.handover = new LearnedHandover(() => this.peers, opts.asn);
     const gr = opts.gracefulRestart;
     const preserved = opts.forwardingPreserved === true;
     // What every OPEN offers; RestartSync clears R and sets F in place once the restart is over.
@@ -305,14 +310,17 @@ export class BgpSpeaker {
    * keep forwarding until swept).
    */
   learnedPeers(): LearnedPeerRoutes[] {
-    return this.peers.flatMap((p) => {
-      const f = p.facts;
-      if (!f || p.ribIn.size === 0) return [];
-      const { address, install } = p.config;
-      const ibgp = f.peerAsn === this.opts.asn;
-      const { peerAsn: asn, peerId: routerId, localAddress } = f;
-      return [{ address, asn, ibgp, routerId, localAddress, install, routes: p.ribIn.routes() }];
-    });
+    return learnedPeers(this.peers, this.opts.asn);
+  }
+
+  /** The kept routes' changes since the last call (one reader: the route programmer's feed). */
+  learnedChanges(): LearnedChange[] {
+    return this.handover.changes();
+  }
+
+  /** The `install: false` peers' kept paths, read in place for the status view. */
+  get shownRoutes(): ShownOnlyRoutes {
+    return this.handover.shown;
   }
 
   /** `fn(address, state, localAddress)` after each FSM state change of a peer's session (e.g. for BFD). */

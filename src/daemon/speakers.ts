@@ -17,7 +17,8 @@ export type BgpAdvertiser = Advertiser<BgpStatus> &
   Pick<
     BgpSpeaker,
     | 'onReceivedChange'
-    | 'learnedPeers'
+    | 'learnedChanges'
+    | 'shownRoutes'
     | 'onPeerState'
     | 'pathDown'
     | 'resumePeer'

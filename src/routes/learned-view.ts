@@ -6,9 +6,21 @@
  * Bounded: the counts always cover every path, the list holds at most `LEARNED_VIEW_LIMIT` rows
  * (by prefix), and `omitted` says how many more there are, so a full table from a peer cannot make
  * every status call (and every metrics scrape) carry a million rows.
+ *
+ * Peers with `install: false` never reach route selection (nothing of theirs is copied to the route
+ * programmer): their paths join the view here, read when the status is asked — only the first rows
+ * go through selection (for `via` and `reason`), the counts come from where the paths are kept.
  */
-import { formatPrefix } from '../net/prefix.js';
-import type { LearnedSelection, PathDecision } from './learned.js';
+import type { Prefix } from '../net/prefix.js';
+import { comparePrefix, formatPrefix } from '../net/prefix.js';
+import type { ConnectedPrefix } from './desired.js';
+import {
+  type LearnedPeer,
+  type LearnedSelection,
+  type PathDecision,
+  type SelectOptions,
+  selectLearned,
+} from './learned.js';
 import { routeKey } from './route.js';
 
 export const LEARNED_VIEW_LIMIT = 100;
@@ -53,6 +65,44 @@ export const emptyLearnedStatus: LearnedStatus = {
   omitted: 0,
 };
 
+/** Paths kept from peers with `install: false`, read only when the status is asked. */
+export interface ShownOnlyRoutes {
+  /** How many such paths are kept now. */
+  paths(): number;
+  /** Distinct prefixes kept from every peer, installed or not. */
+  prefixes(): number;
+  /** Each such peer with its first `limit` paths by prefix. */
+  first(limit: number): LearnedPeer[];
+}
+
+/** The `install: false` peers' part of the view (`shownPaths`). */
+export interface ShownPaths {
+  /** Their paths kept now. */
+  readonly paths: number;
+  /** Distinct prefixes over every peer's paths, installed or not. */
+  readonly prefixes: number;
+  /** Decisions for their first rows, by prefix. */
+  readonly decisions: readonly PathDecision[];
+}
+
+/** Reads the `install: false` peers' first `limit` paths and decides them (reason, via) for the view. */
+export function shownPaths(
+  shown: ShownOnlyRoutes | undefined,
+  ctx: {
+    own: readonly Prefix[];
+    connected: readonly ConnectedPrefix[];
+    podNetworks: readonly Prefix[];
+    options: SelectOptions;
+  },
+  limit = LEARNED_VIEW_LIMIT,
+): ShownPaths | undefined {
+  const paths = shown?.paths() ?? 0;
+  if (!shown || paths === 0) return undefined;
+  const peers = shown.first(limit);
+  const sel = selectLearned({ peers, podNetworks: ctx.podNetworks }, ctx.own, ctx.connected, ctx.options);
+  return { paths, prefixes: shown.prefixes(), decisions: sel.paths };
+}
+
 /**
  * `inKernel(key)`: whether the route with that key is installed now; `pendingReason(key)`: why it
  * is not (a foreign route holds it, a netlink error), else undefined.
@@ -62,16 +112,30 @@ export function learnedStatus(
   inKernel: (key: string) => boolean,
   pendingReason: (key: string) => string | undefined,
   limit = LEARNED_VIEW_LIMIT,
+  shown?: ShownPaths,
 ): LearnedStatus {
   const installed = selection.routes.filter((r) => inKernel(routeKey(r))).length;
-  const rows = selection.paths.slice(0, limit).map((p) => row(p, inKernel, pendingReason));
+  const listed = shown ? merge(selection.paths, shown.decisions, limit) : selection.paths.slice(0, limit);
+  const paths = selection.paths.length + (shown?.paths ?? 0);
   return {
-    paths: selection.paths.length,
-    prefixes: selection.prefixes,
+    paths,
+    prefixes: shown ? shown.prefixes : selection.prefixes,
     installed,
-    routes: rows,
-    omitted: Math.max(0, selection.paths.length - limit),
+    routes: listed.map((p) => row(p, inKernel, pendingReason)),
+    omitted: Math.max(0, paths - limit),
   };
+}
+
+/** The first `limit` of two lists sorted by prefix; on the same prefix the installable peers' first. */
+function merge(a: readonly PathDecision[], b: readonly PathDecision[], limit: number): PathDecision[] {
+  const out: PathDecision[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < a.length || j < b.length)) {
+    if (j >= b.length || (i < a.length && comparePrefix(a[i]!.prefix, b[j]!.prefix) <= 0)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
 }
 
 function row(

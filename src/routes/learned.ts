@@ -68,7 +68,8 @@ export interface LearnedPeer {
   readonly localAddress?: string | undefined;
   /** Per-peer `install`: false keeps the paths out of the kernel. */
   readonly install: boolean;
-  readonly routes: readonly LearnedPath[];
+  /** Any iterable that can be walked more than once (an array, or the route table's view). */
+  readonly routes: Iterable<LearnedPath>;
 }
 
 export interface LearnedInput {

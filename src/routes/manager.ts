@@ -2,10 +2,10 @@
  * RoutesManager: keeps the kernel's routes of our protocol equal to the desired set.
  *
  * Inputs arrive through `update()` (the announced set, the store's view of other nodes) and
- * `updateLearned()` (what BGP peers sent, chosen by learned.ts). Each reconcile reads our routes
- * back from the kernel, computes the wanted set (wanted.ts), diffs (reconcile.ts) and applies only
- * the differences. A timer re-runs the
- * same path every `resyncInterval` seconds, which repairs routes someone deleted or changed by hand.
+ * `applyLearned()` (what BGP peers sent, by differences: learned-table.ts; learned.ts chooses) or
+ * `updateLearned()` (the same, whole). Each reconcile reads our routes back from the kernel,
+ * computes the wanted set (wanted.ts), diffs (reconcile.ts) and applies only the differences. A
+ * timer re-runs the same path every `resyncInterval` seconds, which repairs routes changed by hand.
  * Runs never overlap; updates during a run coalesce into one follow-up run. A netlink error is
  * counted, logged and retried at the next run, never thrown out of the manager.
  */
@@ -16,13 +16,14 @@ import { parsePrefix } from '../net/prefix.js';
 import type { Skipped } from './desired.js';
 import type { RouteKernel } from './kernel.js';
 import type { LearnedInput, LearnedSelection } from './learned.js';
-import { type LearnedStatus, learnedStatus } from './learned-view.js';
+import { type LearnedHandover, LearnedInputs } from './learned-table.js';
+import type { LearnedStatus } from './learned-view.js';
 import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.js';
 import { diffRoutes } from './reconcile.js';
 import { describeRoute, type KernelRoute, type Route, routeKey } from './route.js';
 import { describeRule, diffRules, type KernelRule, type Rule, ruleKey } from './rule.js';
 import type { VlanSpec } from './vlan.js';
-import { needsConnected, type RoutesInput, type WantedState, wantedState } from './wanted.js';
+import { type RoutesInput, type WantedState, wantedState } from './wanted.js';
 
 const HELD_BY_FOREIGN = 'another route (not ours) holds this destination';
 
@@ -74,7 +75,7 @@ export class RoutesManager {
   private readonly ownsKernel: boolean;
 
   private input: RoutesInput = { announced: [], peers: [] };
-  private learned: LearnedInput = { peers: [], podNetworks: [] };
+  private readonly learned = new LearnedInputs();
   private selection: LearnedSelection = { routes: [], paths: [], prefixes: 0 };
   private running = false;
   private timer: TimerHandle | undefined;
@@ -114,13 +115,19 @@ export class RoutesManager {
 
   /** Replaces the inputs; reconciles soon when started. */
   update(input: RoutesInput): void {
-    this.input = { ...input, announced: [...input.announced], peers: [...input.peers] };
+    this.input = { announced: [...input.announced], peers: [...input.peers] };
     if (this.running) void this.trigger();
   }
 
   /** Replaces what the BGP peers sent (learned.ts chooses what goes into the kernel); reconciles soon. */
   updateLearned(input: LearnedInput): void {
-    this.learned = input;
+    this.learned.replace(input);
+    if (this.running) void this.trigger();
+  }
+
+  /** What changed in the BGP peers' routes since the last call (learned-table.ts); reconciles soon. */
+  applyLearned(handover: LearnedHandover): void {
+    this.learned.apply(handover);
     if (this.running) void this.trigger();
   }
 
@@ -242,11 +249,10 @@ export class RoutesManager {
       lastError: this.lastError,
       reconciles: this.reconciles,
       lastReconcileAt: this.lastReconcileAt,
-      learned: learnedStatus(
-        this.selection,
-        (key) => this.installed.has(key),
-        (key) => this.pending.get(key)?.reason,
-      ),
+      learned: this.learned.status(this.selection, this.input.announced, this.config, {
+        inKernel: (key) => this.installed.has(key),
+        pendingReason: (key) => this.pending.get(key)?.reason,
+      }),
     };
   }
 
@@ -294,10 +300,11 @@ export class RoutesManager {
     try {
       current = await kernel.listRoutes(proto);
       currentRules = await kernel.listRules(proto);
-      const connected = needsConnected(config, this.learned, this.input) ? await kernel.listConnected() : [];
+      const connected = this.learned.needsConnected(config) ? await kernel.listConnected() : [];
+      this.learned.connected = connected;
       wanted = wantedState({
         input: this.input,
-        learned: this.learned,
+        learned: this.learned.input,
         connected,
         config,
         vlans: this.vlans,

@@ -9,15 +9,12 @@ import type { Prefix } from '../net/prefix.js';
 import { type ConnectedPrefix, type DesiredRoutes, desiredRoutes, type PeerNode } from './desired.js';
 import { type LearnedInput, type LearnedSelection, selectLearned } from './learned.js';
 import { type VlanPolicy, type VlanSpec, vlanPolicy } from './vlan.js';
-import { type IpamVlan, ipamVlanPolicy } from './vlan-ipam.js';
 
 export interface RoutesInput {
   /** This node's announced prefixes: each gets a blackhole. */
   readonly announced: readonly Prefix[];
   /** Other nodes (layer2 mode routes to their blocks). */
   readonly peers: readonly PeerNode[];
-  /** The VLAN networks this node holds blocks of (IPAM): their data plane (vlan-ipam.ts). */
-  readonly vlans?: readonly IpamVlan[];
 }
 
 export interface WantedState {
@@ -27,13 +24,13 @@ export interface WantedState {
 }
 
 /** Whether the wanted state depends on the connected prefixes (a kernel read the manager skips otherwise). */
-export function needsConnected(config: RoutesConfig, learned: LearnedInput, input?: RoutesInput): boolean {
-  return (
-    config.mode === 'layer2' ||
-    config.vlans.length > 0 ||
-    (input?.vlans?.length ?? 0) > 0 ||
-    learned.peers.some((p) => p.routes.length > 0)
-  );
+export function needsConnected(config: RoutesConfig, learned: LearnedInput): boolean {
+  return config.mode === 'layer2' || config.vlans.length > 0 || learned.peers.some((p) => hasAny(p.routes));
+}
+
+function hasAny(routes: Iterable<unknown>): boolean {
+  for (const _ of routes) return true;
+  return false;
 }
 
 export function wantedState(args: {
@@ -66,17 +63,5 @@ export function wantedState(args: {
     mode: config.mode,
     metric: config.metric,
   });
-  if (!input.vlans?.length) return { selection, desired, policy };
-  const fromIpam = ipamVlanPolicy({
-    vlans: input.vlans,
-    peers: input.peers,
-    connected,
-    metric: config.metric,
-  });
-  const merged: VlanPolicy = {
-    routes: [...policy.routes, ...fromIpam.routes],
-    rules: [...policy.rules, ...fromIpam.rules],
-    issues: [...policy.issues, ...fromIpam.issues],
-  };
-  return { selection, desired, policy: merged };
+  return { selection, desired, policy };
 }

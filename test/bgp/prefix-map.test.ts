@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { PrefixMap } from '../../src/bgp/prefix-map.js';
-import { formatPrefix, makePrefix, type Prefix, parsePrefix } from '../../src/net/prefix.js';
+import {
+  comparePrefix,
+  formatPrefix,
+  makePrefix,
+  maskBytes,
+  type Prefix,
+  parsePrefix,
+} from '../../src/net/prefix.js';
 
 t.test('edge addresses and both families', async (t) => {
   const m = new PrefixMap<number>();
@@ -52,4 +59,49 @@ t.test('behaves like a map keyed by the prefix text', async (t) => {
     }),
   );
   t.pass('PrefixMap agrees with the reference map');
+});
+
+t.test('first: the lowest prefixes in comparePrefix order; distinctCount over several maps', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(
+        fc.oneof(
+          fc.tuple(
+            fc.constant(4 as const),
+            fc.uint8Array({ minLength: 4, maxLength: 4 }),
+            fc.integer({ min: 0, max: 32 }),
+          ),
+          fc.tuple(
+            fc.constant(6 as const),
+            fc.uint8Array({ minLength: 16, maxLength: 16 }),
+            fc.integer({ min: 0, max: 128 }),
+          ),
+        ),
+        { maxLength: 300 },
+      ),
+      fc.integer({ min: 1, max: 50 }),
+      (raw, limit) => {
+        const m = new PrefixMap<true>();
+        const other = new PrefixMap<true>();
+        const texts = new Set<string>();
+        raw.forEach(([, bytes, len], i) => {
+          const p = makePrefix(maskBytes(Buffer.from(bytes), len), len);
+          (i % 3 === 0 ? other : m).set(p, true);
+          if (i % 5 === 0) m.set(p, true);
+          texts.add(formatPrefix(p));
+        });
+        const want = [...m.entries()]
+          .map(([p]) => p)
+          .sort(comparePrefix)
+          .slice(0, limit)
+          .map(formatPrefix);
+        return (
+          m.first(limit).map(formatPrefix).join() === want.join() &&
+          PrefixMap.distinctCount([m, other]) === texts.size
+        );
+      },
+    ),
+    { seed: 20261201, numRuns: 200 },
+  );
+  t.pass('200 random maps');
 });
