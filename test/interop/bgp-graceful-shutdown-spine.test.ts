@@ -140,7 +140,7 @@ const describe = (s: Sample): string => {
       ? 'ABSENT'
       : s.paths.map((p) => `leaf${p.leaf}${p.gshut ? `(${GSHUT})` : ''}${p.best ? '*' : ''}`).join(' ');
   const node = { none: 'none', plain: 'yes', marked: GSHUT }[s.leaf1FromNode];
-  return `spine: ${spine.padEnd(26)} | leaf 1: from the node ${node.padEnd(7)}, best via ${s.leaf1Best}`;
+  return `spine: ${spine.padEnd(26)} | leaf 1: ${`path from the node ${node},`.padEnd(27)} best via ${s.leaf1Best}`;
 };
 
 /** The timeline with repeated states folded: "+ms  state  (n samples)". */
