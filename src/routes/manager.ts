@@ -115,7 +115,7 @@ export class RoutesManager {
 
   /** Replaces the inputs; reconciles soon when started. */
   update(input: RoutesInput): void {
-    this.input = { announced: [...input.announced], peers: [...input.peers] };
+    this.input = { ...input, announced: [...input.announced], peers: [...input.peers] };
     if (this.running) void this.trigger();
   }
 
@@ -300,7 +300,8 @@ export class RoutesManager {
     try {
       current = await kernel.listRoutes(proto);
       currentRules = await kernel.listRules(proto);
-      const connected = this.learned.needsConnected(config) ? await kernel.listConnected() : [];
+      const connected =
+        this.learned.needsConnected(config) || this.input.vlans?.length ? await kernel.listConnected() : [];
       this.learned.connected = connected;
       wanted = wantedState({
         input: this.input,

@@ -9,12 +9,15 @@ import type { Prefix } from '../net/prefix.js';
 import { type ConnectedPrefix, type DesiredRoutes, desiredRoutes, type PeerNode } from './desired.js';
 import { type LearnedInput, type LearnedSelection, selectLearned } from './learned.js';
 import { type VlanPolicy, type VlanSpec, vlanPolicy } from './vlan.js';
+import { type IpamVlan, ipamVlanPolicy } from './vlan-ipam.js';
 
 export interface RoutesInput {
   /** This node's announced prefixes: each gets a blackhole. */
   readonly announced: readonly Prefix[];
   /** Other nodes (layer2 mode routes to their blocks). */
   readonly peers: readonly PeerNode[];
+  /** The VLAN networks this node holds blocks of (IPAM): their data plane (vlan-ipam.ts). */
+  readonly vlans?: readonly IpamVlan[];
 }
 
 export interface WantedState {
@@ -63,5 +66,17 @@ export function wantedState(args: {
     mode: config.mode,
     metric: config.metric,
   });
-  return { selection, desired, policy };
+  if (!input.vlans?.length) return { selection, desired, policy };
+  const fromIpam = ipamVlanPolicy({
+    vlans: input.vlans,
+    peers: input.peers,
+    connected,
+    metric: config.metric,
+  });
+  const merged: VlanPolicy = {
+    routes: [...policy.routes, ...fromIpam.routes],
+    rules: [...policy.rules, ...fromIpam.rules],
+    issues: [...policy.issues, ...fromIpam.issues],
+  };
+  return { selection, desired, policy: merged };
 }
