@@ -7,7 +7,6 @@ import { formatAwsStatus } from '../routes/aws/format.js';
 import type { LearnedStatus } from '../routes/learned-view.js';
 import { formatPeerSelection } from './format-peer-selection.js';
 import { formatVlans } from './format-vlans.js';
-import { formatVlans } from './format-vlans.js';
 
 /** Renders rows as left-aligned columns separated by two spaces. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -80,7 +79,6 @@ export function formatStatus(doc: StatusJson): string {
   }
   if (doc.bfd) out.push('', ...formatBfd(doc.bfd));
   if (doc.aws) out.push('', ...formatAwsStatus(doc.aws));
-  if (doc.vlans?.length) out.push('', ...formatVlans(doc.vlans, table));
   if (doc.nodeGc) out.push('', ...formatNodeGc(doc.nodeGc, doc.node));
   if (doc.vlans?.length) out.push('', ...formatVlans(doc.vlans, table));
   if (doc.routes?.learned && doc.routes.learned.paths > 0) out.push('', ...formatLearned(doc.routes.learned));
