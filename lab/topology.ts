@@ -37,6 +37,7 @@ import {
   type Link,
   type Namespace,
   type PodrouteNode,
+  run,
   sleep,
   startEtcd,
   startFrr,
@@ -388,7 +389,7 @@ export interface BuildOptions {
   podrouteBin?: string;
   /** Kernel and daemon operations in flight at once; default 8 (the CI machine has 2 cores). */
   concurrency?: number;
-  /** How long every podroute API may take to answer after its start; default 60 s. */
+  /** How long every podroute API may take to answer after its start; default 30 s + 1.5 s per daemon. */
   readyTimeoutMs?: number;
 }
 
@@ -438,6 +439,14 @@ export async function forEachLimit<T>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   if (failed) throw failed.error;
+}
+
+/** `ip [-n NETNS] -batch -`: many iproute2 commands in one process; fails on the first failing line. */
+async function ipBatch(netns: string | undefined, lines: readonly string[][]): Promise<void> {
+  if (lines.length === 0) return;
+  await run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], {
+    input: `${lines.map((l) => l.join(' ')).join('\n')}\n`,
+  });
 }
 
 /** GET /status on a podroute API socket, in this process (no CLI process per poll: 32 nodes poll). */
@@ -531,22 +540,60 @@ export async function buildTopology(
     return bridges.length ? `(bridges: ${bridges.join(', ')})` : '';
   });
 
+  // Links: every veth created by one `ip -batch` in the root namespace, each end directly inside its
+  // node's namespace (never in the root namespace); then one batch per namespace brings its ends up
+  // (and enslaves bridge ports). A few processes for the whole lab instead of several per link;
+  // IPv6 DAD is already off through the namespaces' `default` settings.
   await timed(`${topo.links.length} links`, async () => {
-    await forEachLimit(topo.links, limit, async (l) => {
+    const perNs = new Map<string, string[][]>();
+    const inNs = (node: string, line: string[]): void => {
+      const list = perNs.get(node) ?? [];
+      list.push(line);
+      perNs.set(node, list);
+    };
+    const creates: string[][] = [];
+    for (const l of topo.links) {
+      const [a, b] = [l.a, l.b].map((e) => ({ ...e, ns: running.namespaces.get(e.node)! }));
+      creates.push([
+        'link',
+        'add',
+        a!.ifname,
+        'netns',
+        a!.ns.name,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        b!.ifname,
+        'netns',
+        b!.ns.name,
+      ]);
+      for (const e of [a!, b!]) {
+        if (running.bridges.has(e.node)) inNs(e.node, ['link', 'set', 'dev', e.ifname, 'master', 'br0']);
+        inNs(e.node, ['link', 'set', 'dev', e.ifname, 'up']);
+      }
       const brA = running.bridges.get(l.a.node);
       const brB = running.bridges.get(l.b.node);
       if (brA || brB) {
-        const [br, port, end] = brA ? [brA, l.a, l.b] : [brB!, l.b, l.a];
-        await br.addMember({ ns: running.namespaces.get(end.node)!, ifname: end.ifname }, port.ifname);
-        return;
+        const member = brA ? b! : a!;
+        (brA ?? brB)!.members.push({ ns: member.ns, ifname: member.ifname });
+        continue;
       }
-      const link = await lab.addLink(
-        { ns: running.namespaces.get(l.a.node)!, ifname: l.a.ifname },
-        { ns: running.namespaces.get(l.b.node)!, ifname: l.b.ifname },
-      );
+      const link: Link = {
+        a: { ns: a!.ns, ifname: a!.ifname },
+        b: { ns: b!.ns, ifname: b!.ifname },
+        set: async (state, side) => {
+          if (side !== 'b') await a!.ns.setLink(a!.ifname, state);
+          if (side !== 'a') await b!.ns.setLink(b!.ifname, state);
+        },
+      };
       running.links.set(`${l.a.node}:${l.a.ifname}`, link);
       running.links.set(`${l.b.node}:${l.b.ifname}`, link);
-    });
+    }
+    await ipBatch(undefined, creates);
+    await forEachLimit([...perNs], limit, ([node, lines]) =>
+      ipBatch(running.namespaces.get(node)!.name, lines),
+    );
     return '';
   });
 
@@ -554,10 +601,22 @@ export async function buildTopology(
   await timed(`exec lines of ${withExec.length} nodes`, async () => {
     await forEachLimit(withExec, limit, async (n) => {
       const ns = running.namespaces.get(n.name)!;
+      // Consecutive `ip` lines without global options go in one batch; order is kept.
+      let batch: string[][] = [];
+      const flush = async (): Promise<void> => {
+        await ipBatch(ns.name, batch);
+        batch = [];
+      };
       for (const argv of n.exec) {
+        if (argv[0] === 'ip' && !argv[1]?.startsWith('-')) {
+          batch.push(argv.slice(1));
+          continue;
+        }
+        await flush();
         if (argv[0] === 'ip') await ns.ip(argv.slice(1));
         else await ns.exec(argv[0]!, argv.slice(1));
       }
+      await flush();
     });
     return '';
   });
@@ -599,7 +658,9 @@ export async function buildTopology(
         meta(n.name).socket = node.socketPath;
       });
       saveMeta();
-      const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+      // Starting a daemon costs CPU (Node loading podroute): on a small machine 32 of them take their
+      // time, so the wait grows with the number of daemons.
+      const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000 + 1500 * prNodes.length);
       const waiting = new Set(prNodes.map((n) => n.name));
       while (waiting.size) {
         await Promise.all(
