@@ -18,7 +18,7 @@
  */
 import { comparePrefix, type Prefix } from '../net/prefix.js';
 import type { AsPathSegment, UpdateMessage } from './message/types.js';
-import { type AcceptPolicy, accepts } from './policy.js';
+import { type AcceptPolicy, accepts } from './policy/accept.js';
 import { PrefixMap } from './prefix-map.js';
 
 /** Which announced prefixes are kept: an `accept` setting, or a peer's whole import policy. */

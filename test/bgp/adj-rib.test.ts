@@ -3,7 +3,7 @@ import t from 'tap';
 import { AdjRibIn } from '../../src/bgp/adj-rib-in.js';
 import { AdjRibOut } from '../../src/bgp/adj-rib-out.js';
 import { decodeMessage, encodeMessage } from '../../src/bgp/message/index.js';
-import { accepts } from '../../src/bgp/policy.js';
+import { accepts } from '../../src/bgp/policy/accept.js';
 import { buildUpdates, chunkPrefixes, NLRI_BUDGET, nlriSize } from '../../src/bgp/update-builder.js';
 import { formatPrefix, makePrefix, type Prefix, parsePrefix } from '../../src/net/prefix.js';
 

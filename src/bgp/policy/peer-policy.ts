@@ -16,7 +16,7 @@
  */
 import type { PrefixListConfig } from '../../config/bgp-policy.js';
 import type { Prefix } from '../../net/prefix.js';
-import { type AcceptPolicy, accepts } from '../policy.js';
+import { type AcceptPolicy, accepts } from './accept.js';
 import { compilePrefixList, evaluatePrefixList, type PrefixList } from './prefix-list.js';
 
 export interface PeerPolicyConfig {
