@@ -32,7 +32,9 @@ const DROP_POINTS: [string, string][] = [
   ['FORWARD', '-o'],
 ];
 
-export class ChaosError extends Error {}
+export class ChaosError extends Error {
+  override name = 'ChaosError';
+}
 
 interface Context {
   name: string;

@@ -4,8 +4,10 @@
  * namespace and a bounded number of pods at a time, so a healthy lab checks in well under a second.
  * The result is a matrix for people and JSON for tools; any lost pair fails the check.
  */
+
+import { mapLimit } from './concurrency.js';
 import { run } from './fixture/index.js';
-import { mapLimit, type PodMeta } from './pods.js';
+import type { PodMeta } from './pods.js';
 
 /** Pods pinging at the same time, and pings in flight per pod: 4 x 16 processes at most. */
 const POD_CONCURRENCY = 4;

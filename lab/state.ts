@@ -6,9 +6,10 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { LabState } from './fixture/index.js';
 import type { PodMeta } from './pods.js';
-import { loadTopology, type NodeMeta } from './topology.js';
+import type { NodeMeta } from './topology.js';
 
 export const STATE_DIR = '/run/podroute-lab';
 
@@ -39,8 +40,12 @@ export function pidAlive(pid: number): boolean {
 
 /** A lab name from a name or a topology file path. */
 export function labName(arg: string): string {
-  if (arg.endsWith('.yml') || arg.endsWith('.yaml')) return loadTopology(arg).name;
-  return arg;
+  if (!arg.endsWith('.yml') && !arg.endsWith('.yaml')) return arg;
+  // Only the name: reading the whole topology (and the daemon's config schema with it) would cost
+  // every command that takes a file most of its start-up time.
+  const doc = parseYaml(readFileSync(arg, 'utf8')) as { name?: unknown } | null;
+  if (typeof doc?.name !== 'string') throw new LabNotFound(`${arg}: no lab name (key "name")`);
+  return doc.name;
 }
 
 export function readState(name: string): LabState | undefined {

@@ -6,8 +6,8 @@
  */
 import { ApiClient } from '../src/api/client.js';
 import type { StatusJson } from '../src/api/status.js';
+import { mapLimit } from './concurrency.js';
 import { type LabState, run } from './fixture/index.js';
-import { mapLimit } from './pods.js';
 import { type Fault, metaOf, pidAlive, readFaults } from './state.js';
 
 export interface Session {
