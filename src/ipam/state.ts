@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AddressPool } from './allocator.js';
 import { StoreCorruptError, StoreError } from './store/types.js';
 
 export interface NodeStateData {
@@ -15,6 +16,25 @@ export interface NodeStateData {
   allocations: { owner: string; address: string; block: string }[];
   /** Time left in quarantine when saved: the quiet period restarts from there after a restart. */
   quarantine: { address: string; block: string; remainingMs: number }[];
+}
+
+/** What the node saves: its group, every allocation, and the time left of each quarantined address. */
+export function snapshotState(node: string, group: string, pool: AddressPool, now: number): NodeStateData {
+  return {
+    version: 1,
+    node,
+    group,
+    allocations: [...pool.allocations()].map((a) => ({
+      owner: a.owner,
+      address: a.address,
+      block: a.block.text,
+    })),
+    quarantine: pool.quarantine().map((q) => ({
+      address: q.block.address(q.offset),
+      block: q.block.text,
+      remainingMs: Math.max(0, q.until - now),
+    })),
+  };
 }
 
 export interface NodeStateStore {
@@ -53,6 +73,7 @@ export class FileNodeState implements NodeStateStore {
   private writing: Promise<void> | undefined;
   private next: Promise<void> | undefined;
   private latest: (() => NodeStateData) | undefined;
+  private dirMade = false;
 
   constructor(readonly path: string) {}
 
@@ -100,10 +121,27 @@ export class FileNodeState implements NodeStateStore {
     return this.next;
   }
 
+  /**
+   * Opens the temp file, making the directory first on the first write and whenever it has gone
+   * (removed while the daemon runs): not before every write, which costs a syscall per CNI call.
+   */
+  private async openTemp(tmp: string): Promise<fs.FileHandle> {
+    if (!this.dirMade) {
+      await fs.mkdir(dirname(this.path), { recursive: true });
+      this.dirMade = true;
+    }
+    try {
+      return await fs.open(tmp, 'w', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await fs.mkdir(dirname(this.path), { recursive: true });
+      return fs.open(tmp, 'w', 0o600);
+    }
+  }
+
   private async write(data: NodeStateData): Promise<void> {
-    await fs.mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp.${process.pid}`;
-    const fh = await fs.open(tmp, 'w', 0o600);
+    const fh = await this.openTemp(tmp);
     try {
       await fh.writeFile(JSON.stringify(data));
       await fh.sync();
