@@ -6,10 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatPlan } from '../routes/aws/format.js';
-import { PlanInputError, parsePlanInputText, planSchema } from '../routes/aws/input.js';
 import type { Plan } from '../routes/aws/plan-types.js';
-import { planRoutes } from '../routes/aws/planner.js';
 
 /** The default quota of a VPC route table. */
 const DEFAULT_BUDGET = 50;
@@ -36,7 +33,14 @@ function readText(flag: string, file: string): string {
   }
 }
 
-function plan(opts: PlanOpts): void {
+async function plan(opts: PlanOpts): Promise<void> {
+  // The planner loads only for this command: every other one (`run` above all) starts without it.
+  const [{ formatPlan }, { PlanInputError, parsePlanInputText, planSchema }, { planRoutes }] =
+    await Promise.all([
+      import('../routes/aws/format.js'),
+      import('../routes/aws/input.js'),
+      import('../routes/aws/planner.js'),
+    ]);
   let budget: number | undefined;
   if (opts.budget !== undefined) {
     if (!/^\d+$/.test(opts.budget) || Number(opts.budget) > 1000)

@@ -14,8 +14,6 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/log.js';
 import { registerAwsCommands } from './aws.js';
-import { formatIpam, formatOspfDatabase } from './format-ipam.js';
-import { formatStatus } from './format-status.js';
 import { registerLabCommand } from './lab.js';
 
 /** The daemon exits within 5 s of SIGTERM, whatever the peers do. */
@@ -156,9 +154,11 @@ async function reload(opts: { socket: string }): Promise<void> {
   }
 }
 
-function status(opts: { json?: boolean; socket: string; ospfDatabase?: boolean }): Promise<void> {
-  if (opts.ospfDatabase) return ask(opts, 'GET /ospf/database', formatOspfDatabase);
-  return ask(opts, 'GET /status', formatStatus);
+async function status(opts: { json?: boolean; socket: string; ospfDatabase?: boolean }): Promise<void> {
+  // The formatters (and what they import) load only for the commands that print: `run` never does.
+  if (opts.ospfDatabase)
+    return ask(opts, 'GET /ospf/database', (await import('./format-ipam.js')).formatOspfDatabase);
+  return ask(opts, 'GET /status', (await import('./format-status.js')).formatStatus);
 }
 
 export function buildProgram(): Command {
@@ -194,7 +194,9 @@ export function buildProgram(): Command {
     .description('networks, groups, blocks per node and their use')
     .option('--json', 'machine-readable output')
     .addOption(socketOption())
-    .action((opts: { json?: boolean; socket: string }) => ask(opts, 'GET /ipam', formatIpam));
+    .action(async (opts: { json?: boolean; socket: string }) =>
+      ask(opts, 'GET /ipam', (await import('./format-ipam.js')).formatIpam),
+    );
   ipam
     .command('release-node')
     .description('give back every block of a node that is gone for good')
