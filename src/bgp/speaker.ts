@@ -405,7 +405,11 @@ export class BgpSpeaker {
       transport: this.transport,
       logger: this.log,
       route: (addr) => {
-        const peer = this.byAddress.get(canonicalAddress(addr));
+        // A link-local peer is configured with its zone (fe80::1%eth1, RFC 4007 11); the
+        // address of an accepted socket carries none.
+        const peer =
+          this.byAddress.get(canonicalAddress(addr)) ??
+          [...this.byAddress].find(([key]) => key.split('%')[0] === addr && key.includes('%'))?.[1];
         return peer ? (s) => peer.session.acceptIncoming(s) : undefined;
       },
     });

@@ -7,8 +7,11 @@
  *    applies everywhere;
  *  - `address: gateway` becomes one peer per default gateway of the node's uplinks (IPv4 and
  *    IPv6, each ECMP next hop), since in a routed fabric the leaf is the node's next hop. An IPv6
- *    link-local gateway is skipped: a peer address here carries no interface (zone), so the
- *    session could not be bound to the link;
+ *    link-local gateway (fe80::/10, RFC 4291 2.5.6) is peered with as `fe80::…%uplink`: the zone
+ *    (RFC 4007 11) scopes the connection to the uplink. Its IPv6 next hop (RFC 2545 3) is the
+ *    entry's `ipv6NextHop`, else the uplink's global address, with the session's own link-local
+ *    address as the second one. TCP MD5 and GTSM sockets are opened without a zone, so an entry
+ *    with `password`/`passwordFile`/`ttlSecurity` still skips link-local gateways;
  *  - the local ASN is the first matching `asnOverrides` entry, else the `asnFromLabel` label
  *    (which must be there and be a number), else `asn`.
  *
@@ -23,6 +26,8 @@ export interface Gateway {
   readonly family: 4 | 6;
   /** The interface the route goes out of (the uplink). */
   readonly interface: string;
+  /** The uplink's global IPv6 address: the next hop announced to a link-local gateway. */
+  readonly global6?: string;
 }
 
 export interface NodeFacts {
@@ -134,13 +139,28 @@ export function selectNodeBgp(bgp: BgpConfig, node: NodeFacts): NodeBgpSelection
     const resolved: string[] = [];
     const notes: string[] = [];
     for (const gw of node.gateways) {
-      if (gw.family === 6 && isLinkLocal6(gw.address)) {
-        notes.push(`link-local gateway ${gw.address} on ${gw.interface} skipped (needs a global address)`);
-        continue;
-      }
       const description = peer.description ?? `gateway via ${gw.interface}`;
-      if (take(entry, { ...peer, address: gw.address, description })) resolved.push(gw.address);
-      else notes.push(`gateway ${gw.address} is already entry ${taken.get(gw.address.toLowerCase())}`);
+      let concrete: BgpPeerConfig = { ...peer, address: gw.address, description };
+      if (gw.family === 6 && isLinkLocal6(gw.address)) {
+        if (peer.password !== undefined || peer.passwordFile !== undefined || peer.ttlSecurity) {
+          notes.push(
+            `link-local gateway ${gw.address} on ${gw.interface} skipped (TCP MD5 and GTSM need a global address)`,
+          );
+          continue;
+        }
+        const nextHop = peer.ipv6NextHop ?? gw.global6;
+        concrete = { ...concrete, address: `${gw.address}%${gw.interface}` };
+        if (nextHop) concrete.ipv6NextHop = nextHop;
+        else
+          notes.push(
+            `no global IPv6 address on ${gw.interface}: no IPv6 prefix can be announced to ${gw.address}`,
+          );
+      }
+      if (take(entry, concrete)) resolved.push(concrete.address);
+      else
+        notes.push(
+          `gateway ${concrete.address} is already entry ${taken.get(concrete.address.toLowerCase())}`,
+        );
     }
     if (resolved.length === 0) {
       const none = node.gateways.length === 0 ? 'no default gateway on the node' : notes.join('; ');

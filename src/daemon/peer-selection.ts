@@ -4,6 +4,7 @@
  * and why, and returns the configuration with this node's BGP section (concrete ASN and peers),
  * which is what the speaker, BFD and reload's diff see. Start and reload both come here.
  */
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import type { Config } from '../config/index.js';
 import {
   type Gateway,
@@ -28,6 +29,20 @@ export interface SelectOptions {
   logger: Logger;
   /** Test seam; default: the kernel's default routes (routes/gateways.ts). */
   readGateways?: (interfaces?: readonly string[]) => Promise<Gateway[]>;
+  /** Test seam; default: os.networkInterfaces(). */
+  interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
+
+/**
+ * A link-local gateway gets its uplink's global IPv6 address (the first one the kernel lists) as
+ * the next hop to announce (RFC 2545 3: a link-local next hop alone is not enough).
+ */
+function withGlobal6(gateways: Gateway[], ifs: NodeJS.Dict<NetworkInterfaceInfo[]>): Gateway[] {
+  return gateways.map((g) => {
+    if (g.family !== 6 || !/^fe[89ab]/i.test(g.address)) return g;
+    const global = ifs[g.interface]?.find((a) => a.family === 'IPv6' && !/^fe[89ab]/i.test(a.address));
+    return global ? { ...g, global6: global.address } : g;
+  });
 }
 
 /** Throws PeerSelectionError (key.path lines) when the node has no valid local ASN. */
@@ -40,7 +55,7 @@ export async function selectForNode(config: Config, opts: SelectOptions): Promis
     const read =
       opts.readGateways ??
       (async (i?: readonly string[]) => (await import('../routes/gateways.js')).readDefaultGateways(i));
-    gateways = await read(config.routes?.interfaces);
+    gateways = withGlobal6(await read(config.routes?.interfaces), opts.interfaces ?? networkInterfaces());
     if (gateways.length === 0)
       log.warn({ node: opts.node }, 'address: gateway: the node has no default gateway');
     else

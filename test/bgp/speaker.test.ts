@@ -302,6 +302,36 @@ t.test('listener: binds only with a passive peer; hands connections by source; u
   t.same(r.net.listening, [], 'listener closed on stop');
 });
 
+t.test('listener: a zoned link-local peer (fe80::1%eth1) takes connections from fe80::1', async (t) => {
+  const clock = new ManualClock();
+  const net = new MemoryNetwork('fe80::2');
+  const cfg = {
+    ...bgpPeerSchema.parse({ address: 'fe80::1', asn: 65000, passive: true }),
+    address: 'fe80::1%eth1',
+  };
+  const speaker = new BgpSpeaker({
+    asn: 65001,
+    routerId: NODE,
+    peers: [cfg],
+    listenPort: 179,
+    clock,
+    logger: silentLogger,
+    transport: net,
+    random: null,
+  });
+  await speaker.start();
+  const other = net.dial({ address: 'fe80::3', port: 50000 }, 179)!;
+  await settle();
+  t.ok(other.isClosed, 'another link-local address is no peer');
+  const peer = new ScriptedPeer(net.dial({ address: 'fe80::1', port: 50001 }, 179)!);
+  await settle();
+  t.equal(peer.opens.length, 1, 'the accepted socket (no zone in its address) goes to the zoned peer');
+  peer.accept({ asn: 65000, id: LEAF });
+  await settle();
+  t.match(speaker.status().peers[0], { address: 'fe80::1%eth1', state: 'Established' });
+  await speaker.stop({ drain: false });
+});
+
 t.test('listen errors are reported clearly', async (t) => {
   const r = rig({ passive: true });
   await r.net.listen({ port: 179 }, () => {});

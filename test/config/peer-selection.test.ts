@@ -63,12 +63,12 @@ const rows: {
     labels: { rack: 'r2', zone: 'a', role: 'edge' },
     gateways: [gw('198.18.3.1'), gw('198.18.4.1', 'eth1'), gw('2001:db8:3::1'), gw('fe80::1', 'eth1')],
     asn: 65020,
-    peers: ['198.18.2.1', '198.18.3.1', '198.18.4.1', '2001:db8:3::1', '198.18.9.9'],
+    peers: ['198.18.2.1', '198.18.3.1', '198.18.4.1', '2001:db8:3::1', 'fe80::1%eth1', '198.18.9.9'],
     applied: [false, true, true, true],
     reasons: [
       /rack=r1: node has rack=r2/,
       /matches/,
-      /gateways 198.18.3.1, 198.18.4.1, 2001:db8:3::1.*link-local gateway fe80::1 on eth1 skipped/,
+      /gateways 198.18.3.1, 198.18.4.1, 2001:db8:3::1, fe80::1%eth1; no global IPv6 address on eth1/,
       /every node/,
     ],
   },
@@ -119,6 +119,34 @@ t.test('gateway peers keep the entry settings and get a description', async (t) 
   t.equal(peer.asn, 65200);
   t.equal(peer.description, 'gateway via uplink0');
   t.same(got.selection[2]!.resolved, ['198.18.3.1']);
+});
+
+t.test('a link-local gateway: zoned address, the uplink global address as IPv6 next hop', async (t) => {
+  const ll = { ...gw('fe80::1', 'uplink0'), global6: '2001:db8:7::2' };
+  const got = selectNodeBgp(cluster, { name: 'n', labels: { role: 'edge' }, gateways: [ll] });
+  const peer = got.bgp.peers.find((p) => p.address === 'fe80::1%uplink0');
+  t.match(peer, { asn: 65200, ipv6NextHop: '2001:db8:7::2', description: 'gateway via uplink0' });
+  t.same(got.selection[2]!.resolved, ['fe80::1%uplink0']);
+  t.equal(got.selection[2]!.reason, 'nodeSelector role=edge matches; default gateway fe80::1%uplink0');
+
+  const own = parseConfig(
+    'bgp:\n  asn: 65000\n  peers:\n    - { address: gateway, asn: 65101, ipv6NextHop: "2001:db8:9::9" }\n',
+  ).bgp!;
+  t.equal(
+    selectNodeBgp(own, { name: 'n', labels: {}, gateways: [ll] }).bgp.peers[0]?.ipv6NextHop,
+    '2001:db8:9::9',
+    "the entry's own ipv6NextHop wins",
+  );
+  const md5 = parseConfig(
+    'bgp:\n  asn: 65000\n  peers:\n    - { address: gateway, asn: 65101, password: secret }\n',
+  ).bgp!;
+  const refused = selectNodeBgp(md5, { name: 'n', labels: {}, gateways: [ll, gw('198.18.3.1')] });
+  t.same(
+    refused.bgp.peers.map((p) => p.address),
+    ['198.18.3.1'],
+    'with TCP MD5 the link-local gateway is skipped',
+  );
+  t.match(refused.selection[0]!.reason, /link-local gateway fe80::1 on uplink0 skipped \(TCP MD5 and GTSM/);
 });
 
 t.test('no entry matches: no peers, every entry says why', async (t) => {
