@@ -234,19 +234,22 @@ t.test('multi-segment: two ranges in two zones, nodes placed by zone/rack labels
   for (const c of prs) t.same(c.ipam, prs[0]!.ipam, `${c.node.name}: the same ipam section as every node`);
 });
 
-t.test('rack-scale: one leaf pair, 32 nodes on both leafs, one shared node config', async (t) => {
-  const tp = topo('rack-scale');
-  const nodes = tp.nodes.filter((n) => n.role === 'podroute');
-  t.equal(nodes.length, 32);
-  t.same(
-    tp.nodes.filter((n) => n.role === 'frr').map((n) => n.name),
-    ['leaf1', 'leaf2'],
-  );
-  for (const n of nodes)
-    if (linksOf(tp, n.name).join() !== 'leaf1,leaf2') t.fail(`${n.name} not on both leafs`);
-  t.equal(new Set(nodes.map((n) => JSON.stringify(n.podrouteConfig))).size, 1, 'one config for all nodes');
-  t.same(validateConfig(nodes[0]!.podrouteConfig).bgp?.peers[0]?.address, 'gateway');
-});
+t.test(
+  'rack-scale: one leaf pair, 32 nodes on both leafs and the oob segment, one shared node config',
+  async (t) => {
+    const tp = topo('rack-scale');
+    const nodes = tp.nodes.filter((n) => n.role === 'podroute');
+    t.equal(nodes.length, 32);
+    t.same(
+      tp.nodes.filter((n) => n.role === 'frr').map((n) => n.name),
+      ['leaf1', 'leaf2'],
+    );
+    for (const n of nodes)
+      if (linksOf(tp, n.name).join() !== 'leaf1,leaf2,oob') t.fail(`${n.name} not on both leafs`);
+    t.equal(new Set(nodes.map((n) => JSON.stringify(n.podrouteConfig))).size, 1, 'one config for all nodes');
+    t.same(validateConfig(nodes[0]!.podrouteConfig).bgp?.peers[0]?.address, 'gateway');
+  },
+);
 
 /** Small bad files: each names the node and key in one line (no stack trace). */
 t.test('unsupported containerlab features: one clear line each', async (t) => {
