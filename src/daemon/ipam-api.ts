@@ -42,20 +42,26 @@ function owner(body: unknown): Owner {
  * host veth and routes the range via it inside the pod: all pod traffic goes through the node,
  * which holds a host route per pod, exactly as with a /32. The gateway is the same on every
  * node, so a pod's configuration never depends on where it runs.
+ *
+ * A VLAN network with an `interface` is routed by the node too (src/routes/vlan-ipam.ts): its
+ * pods sit behind the node, not on the segment. Its gateway is the VLAN's router, which ptp would
+ * put on every host veth — the node would then answer ARP for the router on the VLAN. Such pods
+ * get the range's first address as gateway as well (the range's length they have already); it
+ * must lie in the pod's prefix, or ptp cannot add the default route ("network is unreachable").
  */
 export function cniAllocation(ipam: Ipam, lease: AddressLease): CniAllocation {
   const out: CniAllocation = { address: lease.address, prefixLength: lease.prefixLength };
-  if (lease.gateway) {
-    out.gateway = lease.gateway;
-    return out;
-  }
-  const bytes = parseAddress(lease.address);
-  const bits = bytes.length * 8;
-  if (lease.prefixLength !== bits) return out;
   const net = ipam.topology.network(lease.network);
+  const bytes = parseAddress(lease.address);
   const range = net?.ranges.find((r) =>
     prefixContains(r, { family: r.family, bytes, length: addressBits(r.family) }),
   );
+  if (lease.gateway) {
+    out.gateway = net?.interface !== undefined && range ? formatAddress(range.bytes) : lease.gateway;
+    return out;
+  }
+  const bits = bytes.length * 8;
+  if (lease.prefixLength !== bits) return out;
   if (!range || range.length >= bits - 1) return out;
   out.prefixLength = range.length;
   out.gateway = formatAddress(range.bytes);

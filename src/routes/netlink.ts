@@ -107,9 +107,9 @@ export function ruleMessage(rule: Rule, protocol: number) {
   const data: rt.Rule = {
     family: familyCode(rule.src),
     srcLen: rule.src.length,
-    dstLen: rule.dst?.length ?? 0,
     table: rule.table < 256 ? rule.table : RT_TABLE_COMPAT,
     action: rt.RuleAction.toTbl,
+    ...(rule.dst ? { dstLen: rule.dst.length } : {}),
   };
   const attrs: rt.RuleAttrs = { priority: rule.priority, table: rule.table, protocol };
   if (rule.src.length > 0) attrs.src = rule.src.bytes;

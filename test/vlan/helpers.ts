@@ -1,8 +1,7 @@
 /**
  * Shared steps of the multi-VLAN tests: the lab (one bridge per VLAN, since this kernel has no
  * 802.1Q, with host interfaces named as the sub-interfaces would be), the podroute configuration,
- * CNI calls with CNI_ARGS, pods attached the way a routed main plugin attaches them, and the
- * gateway's forwarding counters.
+ * CNI calls with CNI_ARGS, and the gateway's forwarding counters.
  */
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,33 +93,6 @@ export function resultAddress(r: ExecResult): string {
   const ip = out.ips?.[0]?.address;
   if (!ip) throw new Error(`CNI ADD gave no address: ${r.stdout}${r.stderr}`);
   return ip.split('/')[0]!;
-}
-
-/**
- * A pod attached as a routed main plugin attaches it: a veth, the pod's address as a /32 on its
- * end with the default route via a link-local address on the host's end, and a host route to the
- * pod. The host's end never holds a VLAN address, so the VLAN's gateway stays the router's.
- */
-export async function attachPod(
-  lab: Lab,
-  host: Namespace,
-  name: string,
-  hostIf: string,
-  address: string,
-): Promise<Namespace> {
-  const pod = await lab.addNamespace(name, { forwarding: false });
-  await lab.addLink(
-    { ns: host, ifname: hostIf, addresses: ['169.254.1.1/32'] },
-    {
-      ns: pod,
-      ifname: 'eth0',
-      addresses: [`${address}/32`],
-    },
-  );
-  await pod.ip(['route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-  await pod.ip(['route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-  await host.ip(['route', 'add', `${address}/32`, 'dev', hostIf]);
-  return pod;
 }
 
 /** Forwarded-packet counters of the gateway: everything, A to B, B to A (iptables FORWARD rules). */

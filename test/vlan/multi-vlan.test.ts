@@ -14,7 +14,6 @@ import t from 'tap';
 import { interopGate } from '../../lab/fixture/gate.js';
 import { Lab, type PodrouteNode, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import {
-  attachPod,
   cniCall,
   cniPath,
   countForwarding,
@@ -71,27 +70,38 @@ t.test(
     const d2 = await startPodroute(h2, { config: config('host2', '2', `${VLAN_A.subnet}.252`) });
     const path = cniPath(lab);
 
-    // Addresses from IPAM, each pod asking for its VLAN the ways a runtime can.
-    const allocate = async (
+    // Pods as a runtime makes them: a netns, then ptp delegating IPAM to podroute-cni, each pod
+    // asking for its VLAN the ways a runtime can (CNI_ARGS, args.cni).
+    const attach = async (
       node: PodrouteNode,
       id: string,
       how: { args?: string; confArgs?: Record<string, string> },
     ) => {
+      const pod = await lab.addNamespace(id, { forwarding: false });
       const r = await cniCall(path, {
         command: 'ADD',
         node,
         containerId: id,
-        netns: `/var/run/netns/none-${id}`,
+        netns: `/var/run/netns/${pod.name}`,
+        plugin: PTP,
         ...how,
       });
       t.equal(r.code, 0, `CNI ADD ${id}: ${r.stdout}${r.stderr}`);
-      return resultAddress(r);
+      const ip = (JSON.parse(r.stdout) as { ips: { gateway?: string }[] }).ips[0]!;
+      t.match(
+        ip.gateway,
+        /^198\.19\.(100|200)\.0$/,
+        `${id}: gateway the range's first address, not its router`,
+      );
+      return { pod, ip: resultAddress(r) };
     };
-    const a1ip = await allocate(d1, 'a1', {
+    const { pod: a1, ip: a1ip } = await attach(d1, 'a1', {
       args: 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=a1;podroute.io/network=vlan-a',
     });
-    const b1ip = await allocate(d1, 'b1', { confArgs: { 'podroute.io/network': 'vlan-b' } });
-    const a2ip = await allocate(d2, 'a2', { args: 'podroute.io/network=vlan-a' });
+    const { pod: b1, ip: b1ip } = await attach(d1, 'b1', { confArgs: { 'podroute.io/network': 'vlan-b' } });
+    const { pod: a2, ip: a2ip } = await attach(d2, 'a2', { args: 'podroute.io/network=vlan-a' });
+    const local = (await h1.ip(['-4', 'addr'])).stdout;
+    t.notMatch(local, /198\.19\.(100|200)\.1\//, "host1 never holds a VLAN router's address");
     t.match(a1ip, /^198\.19\.100\./, 'a1 is in VLAN A');
     t.match(b1ip, /^198\.19\.200\./, 'b1 is in VLAN B');
     t.match(a2ip, /^198\.19\.100\./, 'a2 is in VLAN A');
@@ -149,9 +159,6 @@ t.test(
       },
     );
 
-    const a1 = await attachPod(lab, h1, 'a1', 'va1', a1ip);
-    const b1 = await attachPod(lab, h1, 'b1', 'vb1', b1ip);
-    const a2 = await attachPod(lab, h2, 'a2', 'va2', a2ip);
     // The gateway reaches each host's blocks via the host's address on the VLAN (what it would learn
     // from the nodes in production).
     const st1 = await waitFor(

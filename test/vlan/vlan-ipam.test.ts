@@ -6,6 +6,7 @@
 import t from 'tap';
 import { parsePrefix } from '../../src/net/prefix.js';
 import type { ConnectedPrefix, PeerNode } from '../../src/routes/desired.js';
+import { parseKernelRule, ruleMessage } from '../../src/routes/netlink.js';
 import { describeRoute } from '../../src/routes/route.js';
 import { describeRule } from '../../src/routes/rule.js';
 import { type IpamVlan, ipamVlanPolicy, vlanTable } from '../../src/routes/vlan-ipam.js';
@@ -108,4 +109,24 @@ t.test('a gateway outside the interface prefixes is onlink; no VLANs is nothing'
   const def = p.routes.find((r) => r.dst.length === 0)!;
   t.same(def.nexthops, [{ gateway: '198.19.101.1', ifindex: 5, onlink: true }]);
   t.same(ipamVlanPolicy({ vlans: [], peers, connected, metric: 0 }), { routes: [], rules: [], issues: [] });
+});
+
+t.test('iif and to selectors go to the kernel and come back (FRA_IIFNAME, FRA_DST)', async (t) => {
+  const rule = { priority: 900, src: P('0.0.0.0/0'), iif: 'eth1.100', dst: P('198.19.100.0/24'), table: 254 };
+  const m = ruleMessage(rule, 176);
+  t.match(m.data, { family: 2, srcLen: 0, dstLen: 24, table: 254 });
+  t.same(m.attrs, {
+    priority: 900,
+    table: 254,
+    protocol: 176,
+    dst: Buffer.from([198, 19, 100, 0]),
+    iifname: 'eth1.100',
+  });
+  const back = parseKernelRule({ kind: 'rule', data: m.data, attrs: m.attrs } as unknown as Parameters<
+    typeof parseKernelRule
+  >[0]);
+  t.same(back, { ...rule, protocol: 176 });
+  t.equal(describeRule(rule), '900 from 0.0.0.0/0 iif eth1.100 to 198.19.100.0/24 lookup 254');
+  const plain = ruleMessage({ priority: 901, src: P('198.19.100.0/24'), table: 10100 }, 176);
+  t.notOk('dstLen' in plain.data, 'a rule without selectors is the message it always was');
 });
