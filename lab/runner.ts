@@ -357,7 +357,13 @@ export async function down(arg: string | undefined): Promise<number> {
     if (!pidAlive(state.ownerPid)) await deletePods(metaOf(state).pods ?? [], (l) => say(`  ${l}`));
     const log = logFile(name);
     const logStart = existsSync(log) ? statSync(log).size : 0;
-    for (const line of await destroyLabState(state)) say(`  ${line}`);
+    // A live runner gets time for its orderly teardown (CNI DEL of every pod, then the lab: a 32-node
+    // lab on a loaded machine takes well over the fixture's default 8 s); one that hangs is killed.
+    for (const line of await destroyLabState(state, { ownerGraceMs: 60_000 })) say(`  ${line}`);
+    if (pidAlive(state.ownerPid)) {
+      process.kill(state.ownerPid, 'SIGKILL');
+      say(`  SIGKILL runner pid ${state.ownerPid} (still tearing down after 60 s)`);
+    }
     // What the runner did on its way out (CNI DEL, teardown), from its log.
     if (existsSync(log)) {
       const text = readFileSync(log).subarray(logStart).toString('utf8').trimEnd();
