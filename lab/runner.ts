@@ -255,7 +255,9 @@ export async function runLab(file: string, opts: UpOptions): Promise<void> {
     `stop: ${opts.foreground ? 'Ctrl-C or ' : ''}${self()} lab down ${topo.name}; failures: ${self()} lab fail LINK|NODE`,
   );
   lab.setMeta({ ready: true });
-  say(`next: ${self()} lab check ${topo.name}`);
+  if (pods.length === 0) say('no pods: no podroute node of this topology has an ipam section (or pods: 0)');
+  // The one command to run next: the matrix when there are pods to check, else the sessions.
+  say(`next: ${self()} lab ${pods.length ? 'check' : 'status'} ${topo.name}`);
   stopWatch = watchSessions(running);
 }
 
