@@ -11,7 +11,6 @@
  * reconcile toward it.
  */
 import type { Server } from 'node:http';
-import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import type { DrainRequest, DrainResponse } from '../api/endpoints.js';
 import { ApiServer } from '../api/server.js';
 import type { StatusJson } from '../api/status.js';
@@ -36,9 +35,12 @@ import {
   startNodeGc,
 } from './kubernetes.js';
 import type { LearnedFeed } from './learned-feed.js';
+import { nodeAddresses } from './node-addresses.js';
 import { NodePeers } from './peer-selection.js';
 import { type Reloader, type ReloadTarget, reloadAnswer, reloadHook } from './reload.js';
 import { type BgpAdvertiser, createBgp, createOspf, type OspfAdvertiser } from './speakers.js';
+
+export { nodeAddresses } from './node-addresses.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -394,28 +396,4 @@ export class Daemon {
     })();
     return this.stopping;
   }
-}
-
-/**
- * The addresses this node registers for layer 2 peers: every address on `interfaces`
- * (`routes.interfaces`), or when unset on every interface but loopback. Left out: IPv6
- * link-local (on every link at once) and host addresses (/32, /128) such as the gateway address
- * the CNI `ptp` plugin puts on each pod's host veth, which no peer can reach. Read once at start.
- */
-export function nodeAddresses(
-  interfaces?: readonly string[],
-  list: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces(),
-): string[] {
-  const out = new Set<string>();
-  for (const [name, addrs] of Object.entries(list)) {
-    if (interfaces ? !interfaces.includes(name) : name === 'lo') continue;
-    for (const a of addrs ?? []) {
-      if (a.internal) continue;
-      if (a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:')) continue;
-      const len = Number(a.cidr?.split('/')[1]);
-      if (len === (a.family === 'IPv4' ? 32 : 128)) continue;
-      out.add(a.address);
-    }
-  }
-  return [...out].sort();
 }

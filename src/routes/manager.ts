@@ -12,7 +12,6 @@
 import type { RoutesConfig } from '../config/routes.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { parsePrefix } from '../net/prefix.js';
 import type { Skipped } from './desired.js';
 import type { RouteKernel } from './kernel.js';
 import type { LearnedInput, LearnedSelection } from './learned.js';
@@ -22,7 +21,7 @@ import { NetlinkKernel, RouteExistsError, RouteNotFoundError } from './netlink.j
 import { diffRoutes } from './reconcile.js';
 import { describeRoute, type KernelRoute, type Route, routeKey } from './route.js';
 import { describeRule, diffRules, type KernelRule, type Rule, ruleKey } from './rule.js';
-import type { VlanSpec } from './vlan.js';
+import { type VlanSpec, vlanSpecs } from './vlan.js';
 import { type RoutesInput, type WantedState, wantedState } from './wanted.js';
 
 const HELD_BY_FOREIGN = 'another route (not ours) holds this destination';
@@ -103,14 +102,7 @@ export class RoutesManager {
     this.clock = opts.clock;
     this.kernel = opts.kernel;
     this.ownsKernel = opts.kernel === undefined;
-    this.vlans = this.config.vlans.map((v, i) => ({
-      interface: v.interface,
-      gateway: v.gateway,
-      gateway6: v.gateway6,
-      networks: v.networks.map((n) => parsePrefix(n)),
-      table: v.table,
-      priority: v.priority ?? 1000 + i,
-    }));
+    this.vlans = vlanSpecs(this.config.vlans);
   }
 
   /** Replaces the inputs; reconciles soon when started. */

@@ -14,12 +14,14 @@
  * Everything else from those sources, including blocks of nodes in other VLANs that the node could
  * reach directly over another leg, goes to the gateway. Pure: the manager programs the result.
  */
+import type { VlanConfig } from '../config/routes.js';
 import {
   type Family,
   formatAddress,
   makePrefix,
   type Prefix,
   parseAddress,
+  parsePrefix,
   prefixContains,
 } from '../net/prefix.js';
 import { type ConnectedPrefix, desiredRoutes, type PeerNode } from './desired.js';
@@ -33,6 +35,18 @@ export interface VlanSpec {
   readonly networks: readonly Prefix[];
   readonly table: number;
   readonly priority: number;
+}
+
+/** The `routes.vlans` entries as specs; a VLAN without `priority` gets 1000 + its index. */
+export function vlanSpecs(vlans: readonly VlanConfig[]): VlanSpec[] {
+  return vlans.map((v, i) => ({
+    interface: v.interface,
+    gateway: v.gateway,
+    gateway6: v.gateway6,
+    networks: v.networks.map((n) => parsePrefix(n)),
+    table: v.table,
+    priority: v.priority ?? 1000 + i,
+  }));
 }
 
 export interface VlanPolicyInput {
