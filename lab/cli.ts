@@ -22,6 +22,8 @@ import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { checkPods, formatCheck } from './check.js';
 import { sleep } from './fixture/index.js';
+// Types only: the runner module itself is loaded by the commands that need it (it reads topologies).
+import type { UpOptions } from './runner.js';
 import { allLabs, LabNotFound, labNames, metaOf, pidAlive, readState, theLab } from './state.js';
 import { collectStatus, formatStatus } from './status.js';
 
@@ -29,16 +31,6 @@ const stamp = (): string => new Date().toISOString().slice(11, 19);
 const say = (line: string): void => {
   process.stdout.write(`${stamp()} ${line}\n`);
 };
-
-/** Options of `up` (lab/runner.ts has the same shape). */
-interface UpFlags {
-  podroute: boolean;
-  frr: boolean;
-  name?: string;
-  foreground?: boolean;
-  runner?: boolean;
-  wait: boolean;
-}
 
 /** Runs `cmd` inside a node's or pod's namespace with the terminal attached; resolves with its exit code. */
 function execIn(netns: string, cmd: string[]): Promise<number> {
@@ -76,7 +68,7 @@ program
   .option('--no-podroute', 'do not start podroute daemons (namespaces, links and addresses still built)')
   .option('--no-frr', 'do not start FRR')
   .option('--name <name>', 'lab name (namespace prefix) instead of the topology name')
-  .action(async (file: string, opts: UpFlags) => {
+  .action(async (file: string, opts: UpOptions) => {
     const { runLab, upDetached } = await import('./runner.js');
     if (!opts.foreground && !opts.runner) {
       const passOn = [file, ...process.argv.slice(3).filter((a) => a !== file)];
