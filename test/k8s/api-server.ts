@@ -263,8 +263,8 @@ export function kubeconfigYaml(server: string, token = 'test-token'): string {
   return [
     'apiVersion: v1',
     'kind: Config',
-    'clusters: [{ name: fake, cluster: { server: "' + server + '", insecure-skip-tls-verify: true } }]',
-    'users: [{ name: fake, user: { token: "' + token + '" } }]',
+    `clusters: [{ name: fake, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]`,
+    `users: [{ name: fake, user: { token: "${token}" } }]`,
     'contexts: [{ name: fake, context: { cluster: fake, user: fake } }]',
     'current-context: fake',
     '',
