@@ -9,7 +9,7 @@
  */
 import type { CniExecRequest, CniExecResponse } from '../api/cni.js';
 import { ApiError, type ApiServer } from '../api/server.js';
-import { runPlugin } from '../cni/plugin.js';
+import { CniErrorCode } from '../cni/spec.js';
 
 function execRequest(body: unknown): CniExecRequest {
   const b = (body ?? {}) as { env?: unknown; stdin?: unknown };
@@ -26,6 +26,8 @@ function execRequest(body: unknown): CniExecRequest {
 
 export async function execCni(api: ApiServer, body: unknown): Promise<CniExecResponse> {
   const { env, stdin } = execRequest(body);
+  // Loaded on the first call: a node that never runs a pod does not pay for it at start.
+  const { runPlugin } = await import('../cni/plugin.js');
   return runPlugin({
     env,
     stdin,
@@ -33,6 +35,29 @@ export async function execCni(api: ApiServer, body: unknown): Promise<CniExecRes
   });
 }
 
+/** The address endpoints the plugin calls, which IPAM registers once it is open (ipam-api.ts). */
+const IPAM_ENDPOINTS = ['POST /cni/add', 'POST /cni/del', 'POST /cni/check', 'POST /cni/gc'] as const;
+
+/**
+ * Registered when the API socket opens, before IPAM: the plugin's call always reaches the daemon's
+ * own answer. Until IPAM has opened its store (an etcd store can take seconds) the address
+ * endpoints answer CNI code 11 "try again later", which the runtime retries, instead of a 404
+ * that would read as a daemon error (CNI SPEC.md "Error codes").
+ */
 export function registerCniExec(api: ApiServer): void {
   api.route('POST /cni/exec', (body) => execCni(api, body));
+  for (const endpoint of IPAM_ENDPOINTS) {
+    api.route(endpoint, async () => {
+      throw new ApiError(503, 'podroute IPAM is starting', { code: CniErrorCode.TryAgainLater });
+    });
+  }
+}
+
+/** A node without podroute's IPAM (`ipam` absent, or `ipam.mode: kubernetes`) says so on every call. */
+export function refuseCniWithoutIpam(api: ApiServer, why: string): void {
+  for (const endpoint of IPAM_ENDPOINTS) {
+    api.route(endpoint, async () => {
+      throw new ApiError(501, `podroute IPAM is not enabled on this node: ${why}`);
+    });
+  }
 }

@@ -27,6 +27,7 @@ import { comparePrefix, formatPrefix, type Prefix, parsePrefix, prefixEquals } f
 import type { RoutesManager } from '../routes/manager.js';
 import type { AwsRoutesHandle } from './aws.js';
 import type { BfdWiring } from './bfd-wiring.js';
+import { refuseCniWithoutIpam, registerCniExec } from './cni-exec-api.js';
 import {
   checkKubernetesConfig,
   type KubeNode,
@@ -93,6 +94,7 @@ export class Daemon {
     this.api = new ApiServer(config.api.socket, logger.child({ component: 'api' }));
     this.api.route('GET /status', async () => this.status());
     this.api.route('POST /drain', async (body) => this.drain(body));
+    registerCniExec(this.api);
     this.reloader = opts.configFile ? reloadHook(this, opts.configFile) : undefined;
     const reloader = this.reloader;
     if (reloader) this.api.route('POST /reload', async () => reloadAnswer(this.node, reloader));
@@ -170,6 +172,11 @@ export class Daemon {
           );
         });
       });
+    } else {
+      refuseCniWithoutIpam(
+        this.api,
+        config.ipam ? 'ipam.mode is kubernetes (the Node spec.podCIDRs are announced)' : 'no ipam section',
+      );
     }
     // One cluster-wide bgp section: this node's peers and ASN (its labels, its default gateways).
     const selected = await this.nodePeers.select(config, true);

@@ -16,7 +16,6 @@ import {
 } from '../ipam/ipam.js';
 import { NodeAliveError } from '../ipam/store/types.js';
 import { addressBits, formatAddress, parseAddress, prefixContains } from '../net/prefix.js';
-import { registerCniExec } from './cni-exec-api.js';
 
 function owner(body: unknown): Owner {
   const b = (body ?? {}) as Partial<CniRequest>;
@@ -95,8 +94,6 @@ export function registerIpamApi(api: ApiServer, ipam: Ipam): void {
     const released = await ipam.gc(list.map(owner));
     return { released };
   });
-  // The plugin executable's whole call, run in-process on the /cni/* handlers above.
-  registerCniExec(api);
   api.route('GET /ipam', async () => ipam.show());
   api.route('POST /ipam/release-node', async (body) => {
     const b = (body ?? {}) as { [K in keyof ReleaseNodeRequest]?: unknown };

@@ -76,6 +76,8 @@ async function daemon(t: Test) {
   const path = sockPath();
   const api = new ApiServer(path, silentLogger);
   const seen: { path: string; body: unknown }[] = [];
+  // As the daemon does: /cni/exec (and the "IPAM is starting" answers) first, IPAM's handlers after.
+  registerCniExec(api);
   api.route('GET /status', async () => {
     seen.push({ path: '/status', body: undefined });
     return {} as never;
@@ -99,7 +101,6 @@ async function daemon(t: Test) {
     seen.push({ path: '/cni/check', body });
     throw new ApiError(404, 'no address is allocated to this container interface');
   });
-  registerCniExec(api);
   await api.listen();
   t.teardown(() => api.close());
   return { path, seen };
