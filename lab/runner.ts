@@ -193,14 +193,16 @@ export async function runLab(file: string, opts: UpOptions): Promise<void> {
     running = await buildTopology(lab, topo, { skipDaemons: skip, onProgress: (l) => say(l) });
     const cniPath = cniBinDir(lab);
     // A node takes pods once its IPAM answers (the daemon's API is up before its block store is: a
-    // CNI call in between finds no IPAM endpoint), as kubelet waits for a Ready node.
+    // CNI call in between gets "try again later"), as kubelet waits for a Ready node. The daemons
+    // open their stores at the same time, so the wait grows with their number (rack-scale: 32).
+    const ipamWaitMs = Math.max(30_000, 2_000 * running.podroute.size);
     await Promise.all(
       [...running.podroute.keys()]
         .filter((node) => (counts.get(node) ?? 0) > 0)
         .map((node) => {
           const client = new ApiClient(running.nodes.find((n) => n.name === node)!.socket!);
           return waitFor(() => client.call('GET /ipam'), {
-            timeoutMs: 30_000,
+            timeoutMs: ipamWaitMs,
             intervalMs: 100,
             what: `${node}: IPAM ready`,
           });
