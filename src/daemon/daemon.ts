@@ -151,7 +151,7 @@ export class Daemon {
       });
       this.logger.info({ addresses }, 'registered node addresses');
       this.ipam.onChange(() => this.reconcile());
-      registerIpamApi(this.api, this.ipam);
+      registerIpamApi(this.api, this.ipam, kube ? (ns, name) => kube.podAnnotations(ns, name) : undefined);
       this.vlans = await (await import('./vlan-wiring.js')).startVlans(this.ipam, clock, this.logger);
       this.nodeGc = await startNodeGc({
         config,

@@ -6,6 +6,7 @@
 import type { CniAllocation, CniRequest } from '../api/cni.js';
 import type { ReleaseNodeRequest } from '../api/endpoints.js';
 import { ApiError, type ApiServer } from '../api/server.js';
+import { NETWORK_ARG } from '../cni/plugin.js';
 import { CniErrorCode } from '../cni/spec.js';
 import {
   type AddressLease,
@@ -67,11 +68,45 @@ export function cniAllocation(ipam: Ipam, lease: AddressLease): CniAllocation {
   return out;
 }
 
-export function registerIpamApi(api: ApiServer, ipam: Ipam): void {
+/** Reads a pod's annotations from the Kubernetes API; rejects with one line an operator can act on. */
+export type PodAnnotations = (namespace: string, name: string) => Promise<Record<string, string>>;
+
+/**
+ * The network a CNI ADD asks for: the plugin's (CNI_ARGS or `args.cni`), else — with the
+ * Kubernetes API at hand and the pod named in CNI_ARGS as kubelet does (K8S_POD_NAMESPACE,
+ * K8S_POD_NAME) — the pod's `podroute.io/network` annotation. A pod whose annotation cannot be
+ * read gets "try again later" (CNI code 11, the runtime retries), never the first network with
+ * room: that could put it on a VLAN it must not reach.
+ */
+async function askedNetwork(body: unknown, pods: PodAnnotations | undefined): Promise<string | undefined> {
+  const b = (body ?? {}) as Partial<CniRequest>;
+  if (typeof b.network === 'string') return b.network;
+  const namespace = b.args?.K8S_POD_NAMESPACE;
+  const name = b.args?.K8S_POD_NAME;
+  if (!pods || !namespace || !name) return undefined;
+  let annotations: Record<string, string>;
+  try {
+    annotations = await pods(namespace, name);
+  } catch (e) {
+    throw new ApiError(503, `cannot read the ${NETWORK_ARG} annotation: ${(e as Error).message}`, {
+      code: CniErrorCode.TryAgainLater,
+    });
+  }
+  const asked = annotations[NETWORK_ARG];
+  if (asked === undefined) return undefined;
+  if (asked === '') {
+    throw new ApiError(400, `pod ${namespace}/${name}: annotation ${NETWORK_ARG} is empty`, {
+      code: CniErrorCode.InvalidNetworkConfig,
+    });
+  }
+  return asked;
+}
+
+export function registerIpamApi(api: ApiServer, ipam: Ipam, pods?: PodAnnotations): void {
   api.route('POST /cni/add', async (body) => {
     try {
-      const network = (body as Partial<CniRequest> | undefined)?.network;
-      const lease = await ipam.allocate(owner(body), typeof network === 'string' ? { network } : {});
+      const network = await askedNetwork(body, pods);
+      const lease = await ipam.allocate(owner(body), network !== undefined ? { network } : {});
       return { ...cniAllocation(ipam, lease), block: lease.block, network: lease.network };
     } catch (e) {
       if (e instanceof IpamExhaustedError) throw new ApiError(507, e.message);

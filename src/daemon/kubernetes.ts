@@ -12,6 +12,7 @@ import type { Config } from '../config/index.js';
 import { nodeSource } from '../config/node.js';
 import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
+import type { PodApi } from '../k8s/client.js';
 import type { LeaderElector } from '../k8s/lease.js';
 import type { NodeGc, NodeGcStatus } from '../k8s/node-gc.js';
 import type { NodeIdentity } from '../k8s/node-identity.js';
@@ -24,6 +25,11 @@ export interface KubeNode {
   /** The Node's labels with the config's `node.labels` laid over them. */
   labels(): Record<string, string>;
   readonly identity: NodeIdentity;
+  /**
+   * A pod's annotations (the network it asks for, docs/cni.md); the Pod client is opened on the
+   * first call, so a node that never asks does not load it. Rejects with one line to log.
+   */
+  podAnnotations(namespace: string, name: string): Promise<Record<string, string>>;
 }
 
 export interface KubeNodeOptions {
@@ -71,7 +77,18 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode | u
   });
   await watcher.start();
   const own = opts.config.node.labels;
+  let pods: Promise<PodApi> | undefined;
   return {
+    async podAnnotations(namespace, name) {
+      pods ??= import('../k8s/client.js').then((c) => c.openPodApi({ env }));
+      const podApi = await pods;
+      try {
+        return await podApi.annotations(namespace, name);
+      } catch (e) {
+        const { describePodError } = await import('../k8s/client.js');
+        throw new Error(describePodError(e, podApi.server, namespace, name));
+      }
+    },
     watcher,
     get identity() {
       return watcher.identity as NodeIdentity;

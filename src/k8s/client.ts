@@ -48,14 +48,40 @@ export interface OpenOptions {
   env?: Record<string, string | undefined>;
 }
 
-export async function openNodeApi(opts: OpenOptions = {}): Promise<NodeApi> {
+type ClientModule = typeof import('@kubernetes/client-node');
+
+async function loadKubeConfig(
+  opts: OpenOptions,
+): Promise<{ k8s: ClientModule; kc: InstanceType<ClientModule['KubeConfig']>; server: string }> {
   const k8s = await import('@kubernetes/client-node');
   const env = opts.env ?? process.env;
   const kc = new k8s.KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else if (env.KUBERNETES_SERVICE_HOST && !env.KUBECONFIG) kc.loadFromCluster();
   else kc.loadFromDefault();
-  const server = kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)';
+  return { k8s, kc, server: kc.getCurrentCluster()?.server ?? '(no cluster in the kubeconfig)' };
+}
+
+/** The one Pod read podroute makes: its annotations, for the network a pod asks for (docs/cni.md). */
+export interface PodApi {
+  readonly server: string;
+  annotations(namespace: string, name: string): Promise<Record<string, string>>;
+}
+
+export async function openPodApi(opts: OpenOptions = {}): Promise<PodApi> {
+  const { k8s, kc, server } = await loadKubeConfig(opts);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  return {
+    server,
+    async annotations(namespace, name) {
+      const pod = await core.readNamespacedPod({ namespace, name });
+      return pod.metadata?.annotations ?? {};
+    },
+  };
+}
+
+export async function openNodeApi(opts: OpenOptions = {}): Promise<NodeApi> {
+  const { k8s, kc, server } = await loadKubeConfig(opts);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const watcher = new k8s.Watch(kc);
   const selector = (name: string) => `metadata.name=${name}`;
@@ -108,6 +134,19 @@ export function describeApiError(err: unknown, server: string, node: string): st
     default:
       return `the API server at ${server} answered ${status}${said}`;
   }
+}
+
+/** One line for a failed Pod read (the annotation lookup of a CNI ADD). */
+export function describePodError(err: unknown, server: string, namespace: string, name: string): string {
+  const status = statusOf(err);
+  const said = statusMessage((err as { body?: unknown })?.body);
+  if (status === 403) {
+    return `the API server at ${server} forbids reading pod ${namespace}/${name} (403 Forbidden${said}): the ServiceAccount needs get on pods (deploy/rbac.yaml)`;
+  }
+  if (status === 404) return `pod ${namespace}/${name} does not exist at ${server} (404 Not Found)`;
+  if (status !== undefined)
+    return `the API server at ${server} answered ${status}${said} for pod ${namespace}/${name}`;
+  return describeApiError(err, server, name);
 }
 
 /** The `message` of a Status body (the client hands it over parsed or as JSON text). */

@@ -184,11 +184,12 @@ t.test('DaemonSet: placement, privileges, host paths, probes, rollout', async (t
   );
 });
 
-t.test('RBAC: nodes read and watched, leases, events; bound to the ServiceAccount', async (t) => {
+t.test('RBAC: nodes read and watched, pods read, leases, events; bound to the ServiceAccount', async (t) => {
   const role = find('ClusterRole') as unknown as V1ClusterRole;
   const rule = (group: string, resource: string): V1PolicyRule | undefined =>
     role.rules?.find((r) => r.apiGroups?.includes(group) && r.resources?.includes(resource));
   t.same(rule('', 'nodes')?.verbs, ['get', 'list', 'watch']);
+  t.same(rule('', 'pods')?.verbs, ['get'], 'pods: get only (the network annotation on CNI ADD)');
   t.same(rule('coordination.k8s.io', 'leases')?.verbs, ['get', 'create', 'update']);
   t.same(rule('', 'events')?.verbs, ['create']);
   const binding = find('ClusterRoleBinding') as unknown as V1ClusterRoleBinding;

@@ -15,7 +15,9 @@
  * - `cutWatches()` cuts every watch in the middle of a line; `close()`/`listen()` take it away
  *   and back on the same port;
  * - `DELETE /api/v1/nodes/NAME` (or `delete()`): the Node goes, watches get a DELETED event;
- * - `coordination.k8s.io/v1` Leases with resourceVersion conflicts (409): api-leases.ts.
+ * - `coordination.k8s.io/v1` Leases with resourceVersion conflicts (409): api-leases.ts;
+ * - `GET /api/v1/namespaces/NS/pods/NAME`: a Pod put with `putPod` (metadata only), a `Status`
+ *   404, or 403 when `forbid` has `get-pods`.
  * Every request is recorded (method, path, query) so tests can check what the client asked.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -53,7 +55,9 @@ export class FakeKubeApi {
   port = 0;
   /** Bearer token required on every request; undefined: none. */
   token: string | undefined;
-  /** Verbs ('get' | 'list' | 'watch') answered 403. */
+  /** Pods by `namespace/name`: their annotations. */
+  private readonly pods = new Map<string, Record<string, string>>();
+  /** Verbs ('get' | 'list' | 'watch', and 'get-pods' for Pods) answered 403. */
   readonly forbid = new Set<string>();
   /** How a too-old resourceVersion is refused: an ERROR event in a 200 stream (what API servers do) or HTTP 410. */
   goneAs: 'event' | 'status' = 'event';
@@ -93,6 +97,11 @@ export class FakeKubeApi {
   }
 
   /** Creates or replaces a Node; every write gets the next resourceVersion, as in etcd. */
+  /** A Pod as the annotation lookup reads it (only metadata is kept). */
+  putPod(namespace: string, name: string, annotations: Record<string, string>): void {
+    this.pods.set(`${namespace}/${name}`, { ...annotations });
+  }
+
   put(node: V1Node): V1Node {
     const name = node.metadata?.name ?? '';
     const type = this.nodes.has(name) ? 'MODIFIED' : 'ADDED';
@@ -177,6 +186,23 @@ export class FakeKubeApi {
       return;
     }
     if (this.leases.handle(req, res, url.pathname, (r, c, why, m) => this.status(r, c, why, m))) return;
+    const pod = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(url.pathname);
+    if (pod && req.method === 'GET') {
+      const [ns, name] = [decodeURIComponent(pod[1] as string), decodeURIComponent(pod[2] as string)];
+      if (this.forbid.has('get-pods')) {
+        this.status(
+          res,
+          403,
+          'Forbidden',
+          `pods "${name}" is forbidden: User "system:serviceaccount:podroute:podroute" cannot get resource "pods" in API group "" in the namespace "${ns}"`,
+        );
+        return;
+      }
+      const annotations = this.pods.get(`${ns}/${name}`);
+      if (!annotations) this.status(res, 404, 'NotFound', `pods "${name}" not found`);
+      else this.json(res, { kind: 'Pod', apiVersion: 'v1', metadata: { namespace: ns, name, annotations } });
+      return;
+    }
     const one = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
     if (one && req.method === 'DELETE') {
       const name = decodeURIComponent(one[1] as string);
