@@ -95,3 +95,31 @@ t.test('run serves status over a 0600 socket and exits 0 on SIGTERM', async (t) 
   for (const line of stdout.trim().split('\n')) t.doesNotThrow(() => JSON.parse(line), line);
   t.match(stdout, /podroute started/);
 });
+
+t.test('SIGTERM ends the daemon when the reader of its stdout has gone away (EPIPE)', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'podroute.yaml');
+  const sock = join(dir, 'api.sock');
+  // No protocol: only the unix socket in the temp dir; logging is all this is about.
+  writeFileSync(
+    file,
+    `node: { name: n1, routerId: 198.18.0.1 }\napi: { socket: ${sock} }\nroutes: { manage: false }\n`,
+  );
+  const child = spawn(BIN, ['run', '--config', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  // The reader goes: every later write to stdout fails with EPIPE.
+  child.stdout.destroy();
+  await waitForSocket(sock);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+  t.equal(code, 0, 'exits 0 after SIGTERM, within 10 s');
+  t.notMatch(stderr, /uncaught|EPIPE/, 'no crash report on stderr');
+});
