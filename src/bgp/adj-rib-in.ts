@@ -162,12 +162,13 @@ export class AdjRibIn {
   apply(u: UpdateMessage): ApplyResult {
     let withdrawn = 0;
     const a = u.attributes;
+    // The size checks skip a map lookup per prefix in the usual case (no restart, nothing refused).
     const remove = (p: Prefix): void => {
-      this.stale.delete(p);
+      if (this.stale.size > 0) this.stale.delete(p);
       if (this.accepted.delete(p)) {
         this.noted(p);
         withdrawn++;
-      } else if (this.refused.delete(p)) withdrawn++;
+      } else if (this.refused.size > 0 && this.refused.delete(p)) withdrawn++;
     };
     u.withdrawn.forEach(remove);
     a.mpUnreach?.withdrawn.forEach(remove);
@@ -188,10 +189,10 @@ export class AdjRibIn {
       this.localAsn !== undefined && (a.asPath ?? []).some((seg) => seg.asns.includes(this.localAsn!));
     const add = (p: Prefix, attrs: RouteAttributes): void => {
       announced++;
-      this.stale.delete(p);
+      if (this.stale.size > 0) this.stale.delete(p);
       const keep = typeof this.policy === 'function' ? this.policy(p) : accepts(this.policy, p);
       if (!looped && keep) {
-        this.refused.delete(p);
+        if (this.refused.size > 0) this.refused.delete(p);
         this.accepted.set(p, attrs);
         this.noted(p);
       } else {

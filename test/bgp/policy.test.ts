@@ -245,6 +245,9 @@ t.test('peer policy', async (t) => {
     const pol = policyOf(peer(cfg));
     const p = parsePrefix(prefix);
     t.equal(dir === 'export' ? pol.exports(p) : pol.imports(p), allowed, `${name}: ${dir} ${prefix}`);
+    // The fast yes/no forms and the explained verdicts never disagree.
+    const verdict = dir === 'export' ? pol.explainExport(p) : pol.explainImport(p);
+    t.equal(verdict.allowed, allowed, `${name}: ${dir} ${prefix} explained`);
   }
 });
 

@@ -80,9 +80,18 @@ export function peerPolicy(cfg: PeerPolicyConfig): PeerPolicy {
     const list = importLists[p.family];
     return list ? byList('import', list, p) : { allowed: true, reason: 'accept policy' };
   };
+  // The yes/no forms run once per received prefix (a full table: a million times): no verdict
+  // object, no reason text, the same answer as the explain forms (test/bgp/peer-policy.test.ts).
   return {
-    exports: (p) => explainExport(p).allowed,
-    imports: (p) => explainImport(p).allowed,
+    exports: (p) => {
+      const list = exportLists[p.family];
+      return list ? evaluatePrefixList(list, p).action === 'permit' : true;
+    },
+    imports: (p) => {
+      if (!accepts(cfg.accept, p)) return false;
+      const list = importLists[p.family];
+      return list ? evaluatePrefixList(list, p).action === 'permit' : true;
+    },
     explainExport,
     explainImport,
   };
