@@ -6,7 +6,10 @@
  * (as libcni caches it) and given back as `prevResult` on DEL, which runs when the lab goes down.
  *
  * How many pods a podroute node gets: its label `podroute.lab/pods` (0..64), default 2, and none when
- * its podroute config has no `ipam` section (nothing could hand out the addresses).
+ * its podroute config has no `ipam` section (nothing could hand out the addresses). Which IPAM
+ * network each asks for: the label `podroute.lab/pod-networks` ("vlan-a,vlan-b": pod 1 the first,
+ * pod 2 the second, round the list again), passed as `podroute.io/network` in CNI_ARGS, the way a
+ * runtime passes per-pod CNI args; without it IPAM picks.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, symlinkSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { CLEAN_NODE, daemonEnv, type Lab, REPO_ROOT, run } from './fixture/index
 import { type LabTopology, TopologyError } from './topology.js';
 
 export const PODS_LABEL = 'podroute.lab/pods';
+export const POD_NETWORKS_LABEL = 'podroute.lab/pod-networks';
 export const DEFAULT_PODS = 2;
 const MAX_PODS = 64;
 /** The reference plugins (Debian's containernetworking-plugins). */
@@ -34,6 +38,8 @@ export interface PodMeta {
   nodeNetns: string;
   containerId: string;
   ifname: string;
+  /** The IPAM network the pod asked for (`podroute.lab/pod-networks`); absent: IPAM picked. */
+  network?: string;
   /** Addresses with prefix length, from the ADD result (`198.19.1.2/16`). */
   addresses: string[];
   /** The pod's gateways from the ADD result. */
@@ -75,6 +81,32 @@ export function podCounts(topo: LabTopology): Map<string, number> {
   return out;
 }
 
+/** The networks a node's pods ask for, in turn, from `podroute.lab/pod-networks` (empty: IPAM picks). */
+export function podNetworks(topo: LabTopology): Map<string, string[]> {
+  const raw = parseYaml(readFileSync(topo.file, 'utf8')) as {
+    topology?: { nodes?: Record<string, { labels?: Record<string, unknown> } | null> };
+  };
+  const out = new Map<string, string[]>();
+  for (const n of topo.nodes) {
+    const label = raw.topology?.nodes?.[n.name]?.labels?.[POD_NETWORKS_LABEL];
+    if (label === undefined) continue;
+    const at = `topology.nodes.${n.name}.labels.${POD_NETWORKS_LABEL}`;
+    if (n.role !== 'podroute')
+      throw new TopologyError(topo.file, at, `only podroute nodes get pods (this node is ${n.role})`);
+    const names = String(label)
+      .split(',')
+      .map((x) => x.trim());
+    if (names.some((x) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(x)))
+      throw new TopologyError(
+        topo.file,
+        at,
+        `"${String(label)}" is not a comma-separated list of network names`,
+      );
+    out.set(n.name, names);
+  }
+  return out;
+}
+
 /** The conflist a node's runtime would read from /etc/cni/net.d (the socket is the lab's). */
 export function conflistFor(socket: string): Record<string, unknown> {
   return {
@@ -100,7 +132,7 @@ interface CniError {
 
 /** One plugin of the list, executed as the runtime does: config on stdin, parameters in the env. */
 async function execPlugin(
-  pod: Pick<PodMeta, 'nodeNetns' | 'netns' | 'containerId' | 'ifname' | 'cniPath' | 'name'>,
+  pod: Pick<PodMeta, 'nodeNetns' | 'netns' | 'containerId' | 'ifname' | 'cniPath' | 'name' | 'network'>,
   command: 'ADD' | 'DEL',
   netconf: Record<string, unknown>,
 ): Promise<{ ok: true; result: unknown } | { ok: false; error: CniError; text: string }> {
@@ -116,7 +148,7 @@ async function execPlugin(
       `CNI_CONTAINERID=${pod.containerId}`,
       `CNI_NETNS=/var/run/netns/${pod.netns}`,
       `CNI_IFNAME=${pod.ifname}`,
-      `CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.containerId}`,
+      `CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.containerId}${pod.network ? `;podroute.io/network=${pod.network}` : ''}`,
       `CNI_PATH=${pod.cniPath}`,
       join(pod.cniPath, type),
     ],
@@ -162,7 +194,14 @@ function netconfOf(
  */
 export async function addPod(
   lab: Lab,
-  spec: { node: string; nodeNetns: string; socket: string; index: number; cniPath: string },
+  spec: {
+    node: string;
+    nodeNetns: string;
+    socket: string;
+    index: number;
+    cniPath: string;
+    network?: string;
+  },
 ): Promise<PodMeta> {
   const name = `${spec.node}-pod${spec.index}`;
   const ns = await lab.addNamespace(name, { forwarding: false });
@@ -179,6 +218,7 @@ export async function addPod(
     // A runtime's sandbox id is 64 hex characters; derived from the namespace so it reads the same later.
     containerId: createHash('sha256').update(ns.name).digest('hex'),
     ifname: 'eth0',
+    ...(spec.network ? { network: spec.network } : {}),
     addresses: [],
     gateways: [],
     conflist: conflistPath,

@@ -20,7 +20,7 @@ import { join, relative } from 'node:path';
 import { ApiClient } from '../src/api/client.js';
 import { mapLimit } from './concurrency.js';
 import { destroyLabState, Lab, type LabState, REPO_ROOT, run, sleep, waitFor } from './fixture/index.js';
-import { addPod, cniBinDir, deletePod, type PodMeta, podCounts } from './pods.js';
+import { addPod, cniBinDir, deletePod, type PodMeta, podCounts, podNetworks } from './pods.js';
 import {
   labName,
   labNames,
@@ -135,6 +135,7 @@ export async function runLab(file: string, opts: UpOptions): Promise<void> {
     topo.name = opts.name;
   }
   const counts = podCounts(topo);
+  const networks = podNetworks(topo);
   const old = readState(topo.name);
   if (old) {
     if (pidAlive(old.ownerPid) && old.ownerPid !== process.pid) {
@@ -214,16 +215,21 @@ export async function runLab(file: string, opts: UpOptions): Promise<void> {
     pods = (
       await mapLimit(wanted, 8, async (w) => {
         const meta = running.nodes.find((n) => n.name === w.node)!;
+        const asks = networks.get(w.node);
+        const network = asks ? asks[(w.index - 1) % asks.length] : undefined;
         const pod = await addPod(lab, {
           node: w.node,
           nodeNetns: meta.netns,
           socket: meta.socket!,
           index: w.index,
           cniPath,
+          ...(network ? { network } : {}),
         });
         pods.push(pod);
         lab.setMeta({ pods });
-        say(`pod ${pod.name} on ${w.node}: ${pod.addresses.join(' ')} (ptp + podroute-cni)`);
+        say(
+          `pod ${pod.name} on ${w.node}: ${pod.addresses.join(' ')}${pod.network ? ` in ${pod.network}` : ''} (ptp + podroute-cni)`,
+        );
         return pod;
       })
     ).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));

@@ -96,7 +96,7 @@ export class TopologyError extends Error {
 
 export const ROLE_LABEL = 'podroute.lab/role';
 /** The labels of the runner's own namespace `podroute.lab/`: the role, and the pod count (lab/pods.ts). */
-const RUNNER_LABELS = new Set([ROLE_LABEL, 'podroute.lab/pods']);
+const RUNNER_LABELS = new Set([ROLE_LABEL, 'podroute.lab/pods', 'podroute.lab/pod-networks']);
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ROLES = ['frr', 'podroute', 'linux', 'etcd'] as const;
 
