@@ -67,6 +67,11 @@ function watchSessions(topo: RunningTopology): () => void {
         for (const p of frr.processes) {
           if (!p.running) note(`${p.name}:exit`, 'x', `${name}: ${p.name} exited ${JSON.stringify(p.exit)}`);
         }
+        // The routers' side of every session too: with `--no-podroute` it is the only side there is.
+        if (!frr.daemons.includes('bgpd') || !frr.running) continue;
+        const neighbors = await frr.bgpNeighbors().catch(() => ({}));
+        for (const [addr, n] of Object.entries(neighbors))
+          note(`${name}/${addr}`, n.bgpState, `${name}: BGP ${addr} ${n.bgpState}`);
       }
       for (const [name, node] of topo.podroute) {
         if (!node.running) {
