@@ -256,14 +256,13 @@ t.test('lab/cli.ts: up --foreground, status --json, down', { skip: gate.skip }, 
     out += b.toString();
   });
   const exited = new Promise<number | null>((r) => up.on('exit', (c) => r(c)));
+  // Always `down` (a no-op when the test already did): a runner that outlived `up` is removed too.
   t.teardown(async () => {
-    if (up.exitCode === null) {
-      await run(process.execPath, ['--import', 'tsx', cli, 'down', name], {
-        allowFail: true,
-        cwd: REPO_ROOT,
-      });
-      up.kill('SIGKILL');
-    }
+    await run(process.execPath, ['--import', 'tsx', cli, 'down', name], {
+      allowFail: true,
+      cwd: REPO_ROOT,
+    });
+    if (up.exitCode === null) up.kill('SIGKILL');
   });
   await waitFor(() => out.includes(`lab ${name} is up`) || up.exitCode !== null, {
     timeoutMs: 60_000,
