@@ -81,7 +81,13 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode | u
   return {
     async podAnnotations(namespace, name) {
       pods ??= import('../k8s/client.js').then((c) => c.openPodApi({ env }));
-      const podApi = await pods;
+      let podApi: PodApi;
+      try {
+        podApi = await pods;
+      } catch (e) {
+        pods = undefined; // the next ADD tries again (a kubeconfig being rewritten, say)
+        throw new Error(`cannot open the Kubernetes API client: ${(e as Error).message}`);
+      }
       try {
         return await podApi.annotations(namespace, name);
       } catch (e) {
