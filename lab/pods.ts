@@ -51,13 +51,24 @@ export interface PodMeta {
 }
 
 /** The pod count per podroute node, from the `podroute.lab/pods` label (read from the file itself). */
-export function podCounts(topo: LabTopology): Map<string, number> {
+/** One runner label of every node, as written in the topology file (the model keeps no labels). */
+function labelOf(topo: LabTopology, key: string): Map<string, unknown> {
   const raw = parseYaml(readFileSync(topo.file, 'utf8')) as {
     topology?: { nodes?: Record<string, { labels?: Record<string, unknown> } | null> };
   };
+  const out = new Map<string, unknown>();
+  for (const n of topo.nodes) {
+    const v = raw.topology?.nodes?.[n.name]?.labels?.[key];
+    if (v !== undefined) out.set(n.name, v);
+  }
+  return out;
+}
+
+export function podCounts(topo: LabTopology): Map<string, number> {
+  const labels = labelOf(topo, PODS_LABEL);
   const out = new Map<string, number>();
   for (const n of topo.nodes) {
-    const label = raw.topology?.nodes?.[n.name]?.labels?.[PODS_LABEL];
+    const label = labels.get(n.name);
     const at = `topology.nodes.${n.name}.labels.${PODS_LABEL}`;
     if (label !== undefined && n.role !== 'podroute')
       throw new TopologyError(topo.file, at, `only podroute nodes get pods (this node is ${n.role})`);
@@ -83,12 +94,10 @@ export function podCounts(topo: LabTopology): Map<string, number> {
 
 /** The networks a node's pods ask for, in turn, from `podroute.lab/pod-networks` (empty: IPAM picks). */
 export function podNetworks(topo: LabTopology): Map<string, string[]> {
-  const raw = parseYaml(readFileSync(topo.file, 'utf8')) as {
-    topology?: { nodes?: Record<string, { labels?: Record<string, unknown> } | null> };
-  };
+  const labels = labelOf(topo, POD_NETWORKS_LABEL);
   const out = new Map<string, string[]>();
   for (const n of topo.nodes) {
-    const label = raw.topology?.nodes?.[n.name]?.labels?.[POD_NETWORKS_LABEL];
+    const label = labels.get(n.name);
     if (label === undefined) continue;
     const at = `topology.nodes.${n.name}.labels.${POD_NETWORKS_LABEL}`;
     if (n.role !== 'podroute')

@@ -12,7 +12,7 @@ import type { Config } from '../config/index.js';
 import { nodeSource } from '../config/node.js';
 import type { Ipam } from '../ipam/ipam.js';
 import type { BlockStore } from '../ipam/store/types.js';
-import type { PodApi } from '../k8s/client.js';
+import type { describePodError, PodApi } from '../k8s/client.js';
 import type { LeaderElector } from '../k8s/lease.js';
 import type { NodeGc, NodeGcStatus } from '../k8s/node-gc.js';
 import type { NodeIdentity } from '../k8s/node-identity.js';
@@ -77,22 +77,24 @@ export async function startKubeNode(opts: KubeNodeOptions): Promise<KubeNode | u
   });
   await watcher.start();
   const own = opts.config.node.labels;
-  let pods: Promise<PodApi> | undefined;
+  let pods: Promise<{ api: PodApi; describe: typeof describePodError }> | undefined;
   return {
     async podAnnotations(namespace, name) {
-      pods ??= import('../k8s/client.js').then((c) => c.openPodApi({ env }));
-      let podApi: PodApi;
+      pods ??= import('../k8s/client.js').then(async (c) => ({
+        api: await c.openPodApi({ env }),
+        describe: c.describePodError,
+      }));
+      let client: Awaited<typeof pods>;
       try {
-        podApi = await pods;
+        client = await pods;
       } catch (e) {
         pods = undefined; // the next ADD tries again (a kubeconfig being rewritten, say)
         throw new Error(`cannot open the Kubernetes API client: ${(e as Error).message}`);
       }
       try {
-        return await podApi.annotations(namespace, name);
+        return await client.api.annotations(namespace, name);
       } catch (e) {
-        const { describePodError } = await import('../k8s/client.js');
-        throw new Error(describePodError(e, podApi.server, namespace, name));
+        throw new Error(client.describe(e, client.api.server, namespace, name));
       }
     },
     watcher,

@@ -14,12 +14,12 @@ const problems = (text: string): string[] => {
 
 t.test('node.source: explicit, else kubernetes inside a pod', async (t) => {
   t.equal(
-    nodeSource(parseConfig('node: { source: config }').node, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }),
+    nodeSource(parseConfig('node: { source: config }').node, { KUBERNETES_SERVICE_HOST: '198.18.96.1' }),
     'config',
   );
   t.equal(nodeSource(parseConfig('node: { source: kubernetes }').node, {}), 'kubernetes');
   t.equal(
-    nodeSource(parseConfig('{}').node, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }),
+    nodeSource(parseConfig('{}').node, { KUBERNETES_SERVICE_HOST: '198.18.96.1' }),
     'kubernetes',
     'in a pod',
   );
