@@ -11,17 +11,20 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
   statSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ApiClient } from '../src/api/client.js';
 import { mapLimit } from './concurrency.js';
 import { destroyLabState, Lab, type LabState, REPO_ROOT, run, sleep, waitFor } from './fixture/index.js';
 import { addPod, cniBinDir, deletePod, type PodMeta, podCounts, podNetworks } from './pods.js';
 import {
+  allLabs,
   labName,
   labNames,
   logFile,
@@ -153,10 +156,7 @@ export async function runLab(file: string, opts: UpOptions): Promise<void> {
     for (const line of await destroyLabState(old)) say(`  ${line}`);
     rmSync(stateFile(topo.name), { force: true });
   }
-  const leftovers = (await run('ip', ['netns', 'list'])).stdout
-    .split('\n')
-    .map((l) => l.split(' ')[0] ?? '')
-    .filter((n) => n.startsWith(`${topo.name}-`));
+  const leftovers = (await namespaces()).filter((n) => n.startsWith(`${topo.name}-`));
   if (leftovers.length) {
     throw new Error(`namespaces ${leftovers.join(', ')} exist but no lab state owns them; remove them first`);
   }
@@ -363,6 +363,10 @@ export async function down(arg: string | undefined): Promise<number> {
   for (const name of names) {
     const state = readState(name);
     if (!state) {
+      if (existsSync(stateFile(name))) {
+        await downUnreadable(name);
+        continue;
+      }
       process.stderr.write(`no lab named ${name} is up\n`);
       continue;
     }
@@ -386,21 +390,52 @@ export async function down(arg: string | undefined): Promise<number> {
     }
     // A runner killed between `ip netns add` and writing its state leaves a namespace the state does
     // not name: the topology says which names it could have.
-    const existing = new Set(
-      (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? ''),
-    );
-    for (const ns of expectedNamespaces(state)) {
-      if (!existing.has(ns)) continue;
-      const pids = (await run('ip', ['netns', 'pids', ns], { allowFail: true })).stdout
-        .split(/\s+/)
-        .filter(Boolean);
-      if (pids.length) await run('kill', ['-9', ...pids], { allowFail: true });
-      await run('ip', ['netns', 'del', ns], { allowFail: true });
-      rmSync(`/var/run/frr/${ns}`, { recursive: true, force: true });
-      say(`  deleted namespace ${ns}`);
-    }
+    const existing = new Set(await namespaces());
+    await removeNamespaces(expectedNamespaces(state).filter((ns) => existing.has(ns)));
     removeStateFiles(name);
     say(`lab ${name} removed`);
   }
   return 0;
+}
+
+async function namespaces(): Promise<string[]> {
+  return (await run('ip', ['netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter(Boolean);
+}
+
+/** Kills whatever runs in each namespace, then deletes it and its FRR run dir. */
+async function removeNamespaces(list: readonly string[]): Promise<void> {
+  for (const ns of list) {
+    const pids = (await run('ip', ['netns', 'pids', ns], { allowFail: true })).stdout
+      .split(/\s+/)
+      .filter(Boolean);
+    if (pids.length) await run('kill', ['-9', ...pids], { allowFail: true });
+    await run('ip', ['netns', 'del', ns], { allowFail: true });
+    rmSync(`/var/run/frr/${ns}`, { recursive: true, force: true });
+    say(`  deleted namespace ${ns}`);
+  }
+}
+
+/**
+ * A state file that cannot be read (cut short by a crash, or edited by hand) names nothing, so the
+ * lab's namespaces are found by their prefix, leaving those another lab's state names, and its temp
+ * dir by the fixture's naming.
+ */
+async function downUnreadable(name: string): Promise<void> {
+  say(`removing lab ${name} (its state file ${stateFile(name)} cannot be read: removing by name)`);
+  const owned = new Set(
+    allLabs()
+      .filter((other) => other !== name)
+      .flatMap((other) => readState(other)?.namespaces ?? []),
+  );
+  await removeNamespaces((await namespaces()).filter((ns) => ns.startsWith(`${name}-`) && !owned.has(ns)));
+  for (const d of readdirSync(tmpdir()))
+    if (d.startsWith(`podroute-lab-${name}-`)) {
+      rmSync(join(tmpdir(), d), { recursive: true, force: true });
+      say(`  removed ${join(tmpdir(), d)}`);
+    }
+  removeStateFiles(name);
+  say(`lab ${name} removed`);
 }

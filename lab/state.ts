@@ -54,7 +54,7 @@ export function readState(name: string): LabState | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as LabState;
   } catch {
-    // Written with one writeFileSync; a torn read is retried by the caller's next poll.
+    // The fixture renames a complete file into place, so this is a file someone else broke.
     return undefined;
   }
 }
@@ -121,4 +121,9 @@ export function writeFaults(name: string, faults: readonly Fault[]): void {
 export function removeStateFiles(name: string, opts: { keepLog?: boolean } = {}): void {
   for (const f of [stateFile(name), chaosFile(name), ...(opts.keepLog ? [] : [logFile(name)])])
     rmSync(f, { force: true });
+  // The temp file of a state write the runner was killed in (see the fixture's persist()).
+  const tmpPrefix = `${name}.json.`;
+  if (!existsSync(STATE_DIR)) return;
+  for (const f of readdirSync(STATE_DIR))
+    if (f.startsWith(tmpPrefix) && f.endsWith('.tmp')) rmSync(join(STATE_DIR, f), { force: true });
 }

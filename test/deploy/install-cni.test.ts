@@ -9,16 +9,15 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -26,7 +25,7 @@ const script = join(repo, 'deploy/install-cni.sh');
 const MARKER = '"managedBy": "podroute-install-cni"';
 
 function dirs() {
-  const root = mkdtempSync(join(tmpdir(), 'podroute-install-cni-'));
+  const root = tempDir('podroute-install-cni-');
   const bin = join(root, 'opt/cni/bin');
   const conf = join(root, 'etc/cni/net.d');
   const refs = join(root, 'image-plugins');

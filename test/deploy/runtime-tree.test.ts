@@ -7,11 +7,11 @@
  * image leaves out, fails here. Needs `npm run build` (dist/).
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -57,7 +57,7 @@ t.test('the runtime tree the Containerfile describes runs podroute and the CNI p
   t.match(containerfile, /^FROM docker\.io\/library\/node:20-bookworm-slim$/m, 'runs on Node 20 slim');
   t.match(containerfile, /npm ci --omit=dev/, 'the build stage keeps production dependencies only');
 
-  const root = mkdtempSync(join(tmpdir(), 'podroute-image-'));
+  const root = tempDir('podroute-image-');
   for (const { sources, dest } of copies) {
     for (const src of sources) {
       if (src === 'node_modules') continue;

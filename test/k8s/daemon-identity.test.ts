@@ -6,10 +6,9 @@
  * renumbered), and `ipam.mode: kubernetes` announces spec.podCIDRs and follows their changes.
  * In-process, no BGP, `routes.manage: false`: nothing touches the network.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 import { callApi } from '../../src/api/client.js';
 import { parseConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
@@ -25,7 +24,7 @@ async function start(
   ipamYaml: string,
   node = makeNode('node1', { labels: { [ZONE]: 'a' }, addresses: ['198.18.0.2', '2001:db8::2'] }),
 ) {
-  const dir = mkdtempSync(join(tmpdir(), 'podroute-k8s-daemon-'));
+  const dir = tempDir('podroute-k8s-daemon-');
   const api = new FakeKubeApi();
   api.token = 'test-token';
   api.put(node);

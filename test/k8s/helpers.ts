@@ -1,7 +1,7 @@
 /** Shared by the Kubernetes tests: a logger that keeps its records, a kubeconfig on disk, polling. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 import type { Logger } from '../../src/lib/log.js';
 import { kubeconfigYaml } from './api-server.js';
 
@@ -30,7 +30,7 @@ export function recordingLogger(records: LogRecord[] = []): Logger & { records: 
 }
 
 export function writeKubeconfig(server: string, token = 'test-token'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'podroute-kube-'));
+  const dir = tempDir('podroute-kube-');
   const file = join(dir, 'kubeconfig');
   writeFileSync(file, kubeconfigYaml(server, token));
   return file;

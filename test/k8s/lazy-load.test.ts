@@ -4,13 +4,13 @@
  * API does. Watched with a module resolve hook in a separate Node process, on the built dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'podroute-lazy-'));
+const dir = tempDir('podroute-lazy-');
 const hooks = join(dir, 'hooks.mjs');
 writeFileSync(
   hooks,

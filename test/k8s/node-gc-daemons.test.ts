@@ -12,10 +12,10 @@
  * releases the next deleted Node's blocks.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import t from 'tap';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 import { callApi } from '../../src/api/client.js';
 import type { StatusJson } from '../../src/api/status.js';
 import { FileBlockStore } from '../../src/ipam/store/file.js';
@@ -39,7 +39,7 @@ interface Proc {
 }
 
 t.test('a deleted Node is released once, by the leader only; the other takes over', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'podroute-node-gc-'));
+  const dir = tempDir('podroute-node-gc-');
   const api = new FakeKubeApi();
   api.token = 'test-token';
   for (const n of ['node-a', 'node-b', 'node-c', 'node-d'])

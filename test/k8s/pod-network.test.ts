@@ -4,10 +4,9 @@
  * CNI_ARGS, as kubelet passes them). The real client library against the local API stand-in
  * (test/k8s/api-server.ts; not a real API server). In-process, `routes.manage: false`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { tempDir } from '../../lab/fixture/temp-dir.js';
 import { callApi } from '../../src/api/client.js';
 import { parseConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon/daemon.js';
@@ -29,7 +28,7 @@ ipam:
 `;
 
 async function start(t: Test) {
-  const dir = mkdtempSync(join(tmpdir(), 'podroute-k8s-pods-'));
+  const dir = tempDir('podroute-k8s-pods-');
   const api = new FakeKubeApi();
   api.token = 'test-token';
   api.put(makeNode('node1', { labels: { rack: '1' }, addresses: ['198.18.0.2'] }));
