@@ -4,10 +4,11 @@
  * paths are put in a temporary directory (node_modules as the build stage makes it: `npm ci
  * --omit=dev` from package.json + package-lock.json, from the local npm cache), and podroute and
  * the CNI plugin run from there. A runtime dependency listed under devDependencies, or a file the
- * image leaves out, fails here. Needs `npm run build` (dist/).
+ * image leaves out, fails here. The build stage is checked the same way: its COPY lines alone must
+ * be enough for `npm run build`. Needs `npm run build` (dist/).
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -28,9 +29,9 @@ function runtimeCopies(): { sources: string[]; dest: string }[] {
   });
 }
 
-const exec = (file: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string) =>
+const exec = (file: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string, cwd?: string) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(file, args, { env: { PATH: process.env.PATH, ...env } });
+    const child = spawn(file, args, { env: { PATH: process.env.PATH, ...env }, ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -130,4 +131,30 @@ t.test('the runtime tree the Containerfile describes runs podroute and the CNI p
   rmSync(join(root, 'dist'), { recursive: true });
   const v3 = await exec(join(installed, 'bin/podroute-cni'), [], { CNI_COMMAND: 'VERSION' }, '');
   t.equal(v3.code, 0, 'the installed plugin runs without the image tree');
+});
+
+t.test("the build stage's sources are enough for its build", async (t) => {
+  // The first stage's `COPY <src> <dest>` lines into WORKDIR /src, the repository's node_modules
+  // standing in for its `npm ci` (the dev dependencies are what the build needs).
+  const first = containerfile.split(/^FROM /m)[1] ?? '';
+  const root = tempDir('podroute-build-stage-');
+  for (const m of first.matchAll(/^COPY (?!--)(.+)$/gm)) {
+    const parts = (m[1] ?? '').trim().split(/\s+/);
+    const dest = parts.pop() ?? '';
+    for (const src of parts) {
+      const to = dest.endsWith('/') ? join(root, dest, src.split('/').pop() as string) : join(root, dest);
+      mkdirSync(join(to, '..'), { recursive: true });
+      cpSync(join(repo, src), to, { recursive: true, verbatimSymlinks: true });
+    }
+  }
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  const build = first.match(/^RUN (npm run build)\b/m)?.[1];
+  t.equal(build, 'npm run build', 'the stage builds with npm run build');
+  const r = await exec('/bin/sh', ['-c', 'npm run --silent build'], { HOME: root }, undefined, root);
+  t.equal(r.code, 0, `npm run build in the build stage's tree ${r.stdout}${r.stderr}`);
+  t.ok(existsSync(join(root, 'dist/bundle/main.mjs')), 'the bundle bin/podroute runs');
+  t.ok(existsSync(join(root, 'dist/cni/podroute-cni')), 'the CNI plugin');
+  t.notOk(existsSync(join(root, 'dist/lab')), 'no lab runner: the image has no lab/');
+  const help = await exec(join(root, 'bin/podroute'), ['--help']);
+  t.equal(help.code, 0, `the built podroute runs ${help.stderr}`);
 });
