@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import {
+  frrBgpConfig,
   interopGate,
   Lab,
   type Namespace,
@@ -19,27 +20,14 @@ import { blocksOf, cni, cniPath, ipamCli, ipamShow, startLinkEtcd } from './help
 
 const gate = interopGate(['frr', 'etcd', 'ping', 'podroute']);
 
-const LEAF = [
-  'frr defaults datacenter',
-  'hostname leaf',
-  'bgp route-map delay-timer 0',
-  '!',
-  'router bgp 65000',
-  ' bgp router-id 198.18.0.0',
-  ' no bgp ebgp-requires-policy',
-  ' no bgp default ipv4-unicast',
-  ' timers bgp 1 3',
-  ' neighbor 198.18.0.1 remote-as 65001',
-  ' neighbor 198.18.0.1 timers connect 1',
-  ' neighbor 198.18.0.3 remote-as 65002',
-  ' neighbor 198.18.0.3 timers connect 1',
-  ' address-family ipv4 unicast',
-  '  neighbor 198.18.0.1 activate',
-  '  neighbor 198.18.0.3 activate',
-  ' exit-address-family',
-  '!',
-  '',
-].join('\n');
+const LEAF = frrBgpConfig({
+  asn: 65000,
+  routerId: '198.18.0.0',
+  neighbors: [
+    { address: '198.18.0.1', asn: 65001 },
+    { address: '198.18.0.3', asn: 65002 },
+  ],
+});
 
 interface CniResult {
   ips: { address: string; gateway?: string }[];

@@ -12,6 +12,7 @@
 import t, { type Test } from 'tap';
 import {
   type FrrRouter,
+  frrBgpConfig,
   interopGate,
   Lab,
   type Namespace,
@@ -42,26 +43,11 @@ interface FrrNeighbor {
 
 /** A leaf with fast timers (keepalive 1 s, hold 3 s); IPv6 neighbors get the IPv6 family only. */
 function leafConfig(routerId: string, neighbors: string[]): string {
-  const lines = [
-    'frr defaults datacenter',
-    'hostname leaf',
-    'bgp route-map delay-timer 0',
-    '!',
-    'router bgp 65000',
-    ` bgp router-id ${routerId}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-  ];
-  for (const addr of neighbors) {
-    lines.push(` neighbor ${addr} remote-as 65001`, ` neighbor ${addr} timers connect 1`);
-  }
-  lines.push(' address-family ipv4 unicast');
-  for (const addr of neighbors) if (!addr.includes(':')) lines.push(`  neighbor ${addr} activate`);
-  lines.push(' exit-address-family', ' address-family ipv6 unicast');
-  for (const addr of neighbors) if (addr.includes(':')) lines.push(`  neighbor ${addr} activate`);
-  lines.push(' exit-address-family', '!', '');
-  return lines.join('\n');
+  return frrBgpConfig({
+    asn: 65000,
+    routerId,
+    neighbors: neighbors.map((address) => ({ address, asn: 65001 })),
+  });
 }
 
 const NODE_CONFIG = {

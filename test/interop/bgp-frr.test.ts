@@ -4,33 +4,18 @@
  * The verdict is always the leaf's kernel table, as an operator would check it.
  */
 import t from 'tap';
-import { interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { frrBgpConfig, interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import { addUplink, sigtermWithdraws, waitEstablished, waitNoRoute, waitRoute } from './bgp-helpers.js';
 
 const gate = interopGate(['frr', 'podroute']);
 
 /** A leaf with fast timers; `neighbors` are "address remote-as" pairs; IPv6 ones get activated. */
 function leafConfig(asn: number, routerId: string, neighbors: [string, number | 'internal'][]): string {
-  const lines = [
-    'frr defaults datacenter',
-    'hostname leaf',
-    'bgp route-map delay-timer 0',
-    '!',
-    `router bgp ${asn}`,
-    ` bgp router-id ${routerId}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-  ];
-  for (const [addr, remote] of neighbors) {
-    lines.push(` neighbor ${addr} remote-as ${remote}`, ` neighbor ${addr} timers connect 1`);
-  }
-  lines.push(' address-family ipv4 unicast');
-  for (const [addr] of neighbors) if (!addr.includes(':')) lines.push(`  neighbor ${addr} activate`);
-  lines.push(' exit-address-family', ' address-family ipv6 unicast');
-  for (const [addr] of neighbors) if (addr.includes(':')) lines.push(`  neighbor ${addr} activate`);
-  lines.push(' exit-address-family', '!', '');
-  return lines.join('\n');
+  return frrBgpConfig({
+    asn,
+    routerId,
+    neighbors: neighbors.map(([address, remote]) => ({ address, asn: remote })),
+  });
 }
 
 function nodeConfig(asn: number, peers: { address: string; asn: number }[], announce: string[]) {

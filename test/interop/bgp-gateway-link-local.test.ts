@@ -11,6 +11,7 @@
  */
 import t from 'tap';
 import {
+  frrBgpConfig,
   interopGate,
   Lab,
   type Namespace,
@@ -52,24 +53,12 @@ t.test('a link-local IPv6 default gateway is peered with over the uplink', { ski
   await node.exec('ip', ['-6', 'route', 'add', 'default', 'via', leafLl, 'dev', 'eth1']);
 
   const frr = await startFrr(leaf, {
-    config: [
-      'frr defaults datacenter',
-      'hostname llleaf',
-      '!',
-      'router bgp 65101',
-      ' bgp router-id 198.18.101.1',
-      ' no bgp ebgp-requires-policy',
-      ' no bgp default ipv4-unicast',
-      ' timers bgp 1 3',
-      ` neighbor ${nodeLl} remote-as 65001`,
-      ` neighbor ${nodeLl} interface eth1`,
-      ` neighbor ${nodeLl} timers connect 1`,
-      ' address-family ipv6 unicast',
-      `  neighbor ${nodeLl} activate`,
-      ' exit-address-family',
-      '!',
-      '',
-    ].join('\n'),
+    config: frrBgpConfig({
+      hostname: 'llleaf',
+      asn: 65101,
+      routerId: '198.18.101.1',
+      neighbors: [{ address: nodeLl, asn: 65001, interface: 'eth1' }],
+    }),
   });
   const daemon = await startPodroute(node, {
     config: {

@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import {
+  frrBgpConfig,
   interopGate,
   Lab,
   type Namespace,
@@ -20,29 +21,15 @@ import { addUplink, waitEstablished, waitRoute } from './bgp-helpers.js';
 const gate = interopGate(['frr', 'podroute']);
 
 function frrConfig(routerId: string, neighbors: { address: string; hops: number }[]): string {
-  const lines = [
-    'frr defaults datacenter',
-    'hostname leaf',
-    '!',
-    'router bgp 65000',
-    ` bgp router-id ${routerId}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-  ];
-  for (const n of neighbors) {
-    lines.push(
-      ` neighbor ${n.address} remote-as 65001`,
-      ` neighbor ${n.address} timers connect 1`,
-      ` neighbor ${n.address} ttl-security hops ${n.hops}`,
-    );
-  }
-  lines.push(' address-family ipv4 unicast');
-  for (const n of neighbors) if (!n.address.includes(':')) lines.push(`  neighbor ${n.address} activate`);
-  lines.push(' exit-address-family', ' address-family ipv6 unicast');
-  for (const n of neighbors) if (n.address.includes(':')) lines.push(`  neighbor ${n.address} activate`);
-  lines.push(' exit-address-family', '!', '');
-  return lines.join('\n');
+  return frrBgpConfig({
+    asn: 65000,
+    routerId,
+    neighbors: neighbors.map((n) => ({
+      address: n.address,
+      asn: 65001,
+      extra: [`ttl-security hops ${n.hops}`],
+    })),
+  });
 }
 
 /** `passive`: peers podroute only accepts (its dual-stack listener carries the GTSM options). */

@@ -8,6 +8,7 @@
  */
 import t, { type Test } from 'tap';
 import {
+  frrBgpConfig,
   interopGate,
   Lab,
   type Namespace,
@@ -81,27 +82,18 @@ function cases(): Case[] {
 }
 
 function frrConfig(cs: Case[]): string {
-  const lines = [
-    'frr defaults datacenter',
-    'hostname leaf',
-    '!',
-    'router bgp 65000',
-    ' bgp router-id 198.18.0.0',
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-  ];
-  for (const c of cs) {
-    lines.push(` neighbor ${c.node} remote-as 65001`, ` neighbor ${c.node} timers connect 1`);
-    if (c.leafPassword) lines.push(` neighbor ${c.node} password ${c.leafPassword}`);
-    if (c.podrouteActive) lines.push(` neighbor ${c.node} passive`);
-  }
-  lines.push(' address-family ipv4 unicast');
-  for (const c of cs) if (!c.node.includes(':')) lines.push(`  neighbor ${c.node} activate`);
-  lines.push(' exit-address-family', ' address-family ipv6 unicast');
-  for (const c of cs) if (c.node.includes(':')) lines.push(`  neighbor ${c.node} activate`);
-  lines.push(' exit-address-family', '!', '');
-  return lines.join('\n');
+  return frrBgpConfig({
+    asn: 65000,
+    routerId: '198.18.0.0',
+    neighbors: cs.map((c) => ({
+      address: c.node,
+      asn: 65001,
+      extra: [
+        ...(c.leafPassword ? [`password ${c.leafPassword}`] : []),
+        ...(c.podrouteActive ? ['passive'] : []),
+      ],
+    })),
+  });
 }
 
 function birdConfig(cs: Case[]): string {

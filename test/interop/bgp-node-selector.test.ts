@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import {
   CLEAN_NODE,
+  frrBgpConfig,
   interopGate,
   Lab,
   type Namespace,
@@ -28,20 +29,13 @@ const gate = interopGate(['frr', 'podroute']);
 const leaf6 = (k: number) => (k === 0 ? '2001:db8::' : `2001:db8::${2 * k}`);
 
 /** A leaf that takes any node on its links (dynamic neighbors, passive on its side). */
-const leafConfig = (name: string, asn: number) =>
-  [
-    'frr defaults datacenter',
-    `hostname ${name}`,
-    `router bgp ${asn}`,
-    ` bgp router-id 198.18.${asn % 256}.254`,
-    ' no bgp ebgp-requires-policy',
-    ' timers bgp 1 3',
-    ' neighbor NODES peer-group',
-    ' neighbor NODES remote-as external',
-    ' bgp listen range 198.18.0.0/24 peer-group NODES',
-    ' bgp listen range 2001:db8::/64 peer-group NODES',
-    '',
-  ].join('\n');
+const leafConfig = (hostname: string, asn: number) =>
+  frrBgpConfig({
+    hostname,
+    asn,
+    routerId: `198.18.${asn % 256}.254`,
+    neighbors: [{ address: 'NODES', asn: 'external', listen: ['198.18.0.0/24', '2001:db8::/64'] }],
+  });
 
 const CLUSTER = {
   node: { source: 'kubernetes' },

@@ -4,36 +4,21 @@
  * leaf's own tables show exactly that. The import list keeps one of the two routes the leaf sends.
  */
 import t from 'tap';
-import { interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { frrBgpConfig, interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import { addUplink, waitEstablished, waitRoute } from './bgp-helpers.js';
 
 const gate = interopGate(['frr', 'podroute']);
 
-const LEAF = [
-  'frr defaults datacenter',
-  'hostname leaf',
-  '!',
-  'router bgp 65000',
-  ' bgp router-id 198.18.0.0',
-  ' no bgp ebgp-requires-policy',
-  ' no bgp default ipv4-unicast',
-  ' timers bgp 1 3',
-  ' no bgp network import-check',
-  ' neighbor 198.18.0.1 remote-as 65001',
-  ' neighbor 198.18.0.1 timers connect 1',
-  ' neighbor 2001:db8::1 remote-as 65001',
-  ' neighbor 2001:db8::1 timers connect 1',
-  ' address-family ipv4 unicast',
-  '  network 198.18.100.0/24',
-  '  network 198.18.101.0/24',
-  '  neighbor 198.18.0.1 activate',
-  ' exit-address-family',
-  ' address-family ipv6 unicast',
-  '  neighbor 2001:db8::1 activate',
-  ' exit-address-family',
-  '!',
-  '',
-].join('\n');
+const LEAF = frrBgpConfig({
+  asn: 65000,
+  routerId: '198.18.0.0',
+  extra: ['no bgp network import-check'],
+  neighbors: [
+    { address: '198.18.0.1', asn: 65001 },
+    { address: '2001:db8::1', asn: 65001 },
+  ],
+  networks: ['198.18.100.0/24', '198.18.101.0/24'],
+});
 
 interface FrrRib {
   routes?: Record<string, unknown>;

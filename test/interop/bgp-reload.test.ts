@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { stringify } from 'yaml';
-import { interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { frrBgpConfig, interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import {
   addUplink,
   reloadNode as reload,
@@ -30,29 +30,14 @@ interface FrrNeighbor {
   lastErrorCodeSubcode?: string;
 }
 
-const LEAF_CONFIG = [
-  'frr defaults datacenter',
-  'hostname leaf',
-  'bgp route-map delay-timer 0',
-  '!',
-  'router bgp 65000',
-  ' bgp router-id 198.18.0.0',
-  ' no bgp ebgp-requires-policy',
-  ' no bgp default ipv4-unicast',
-  ' timers bgp 1 3',
-  ' neighbor 198.18.0.1 remote-as 65001',
-  ' neighbor 198.18.0.1 timers connect 1',
-  ' neighbor 2001:db8::1 remote-as 65001',
-  ' neighbor 2001:db8::1 timers connect 1',
-  ' address-family ipv4 unicast',
-  '  neighbor 198.18.0.1 activate',
-  ' exit-address-family',
-  ' address-family ipv6 unicast',
-  '  neighbor 2001:db8::1 activate',
-  ' exit-address-family',
-  '!',
-  '',
-].join('\n');
+const LEAF_CONFIG = frrBgpConfig({
+  asn: 65000,
+  routerId: '198.18.0.0',
+  neighbors: [
+    { address: '198.18.0.1', asn: 65001 },
+    { address: '2001:db8::1', asn: 65001 },
+  ],
+});
 
 const V4 = { address: '198.18.0.0', asn: 65000, holdTime: 9 };
 const V6 = { address: '2001:db8::', asn: 65000, holdTime: 9 };

@@ -7,28 +7,17 @@
  * Established and keeps the routes.
  */
 import t from 'tap';
-import { interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { frrBgpConfig, interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import { addUplink, waitEstablished } from './bgp-helpers.js';
 
 const gate = interopGate(['frr', 'podroute']);
 
-const FRR = [
-  'frr defaults datacenter',
-  'hostname leaf',
-  '!',
-  'router bgp 65000',
-  ' bgp router-id 198.18.0.0',
-  ' no bgp ebgp-requires-policy',
-  ' no bgp default ipv4-unicast',
-  ' timers bgp 3 9',
-  ' neighbor 198.18.0.1 remote-as 65001',
-  ' neighbor 198.18.0.1 timers connect 1',
-  ' address-family ipv4 unicast',
-  '  neighbor 198.18.0.1 activate',
-  ' exit-address-family',
-  '!',
-  '',
-].join('\n');
+const FRR = frrBgpConfig({
+  asn: 65000,
+  routerId: '198.18.0.0',
+  timers: { keepalive: 3, hold: 9 },
+  neighbors: [{ address: '198.18.0.1', asn: 65001 }],
+});
 
 const COUNT = 20_000;
 const prefixes = Array.from({ length: COUNT }, (_, i) => `198.19.${i >> 8}.${i & 255}/32`);

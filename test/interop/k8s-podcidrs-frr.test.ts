@@ -8,22 +8,24 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { CLEAN_NODE, interopGate, Lab, REPO_ROOT, startFrr, startPodroute } from '../../lab/fixture/index.js';
+import {
+  CLEAN_NODE,
+  frrBgpConfig,
+  interopGate,
+  Lab,
+  REPO_ROOT,
+  startFrr,
+  startPodroute,
+} from '../../lab/fixture/index.js';
 import { kubeconfigYaml, makeNode } from '../k8s/api-server.js';
 import { addUplink, waitEstablished, waitNoRoute, waitRoute } from './bgp-helpers.js';
 
 const gate = interopGate(['frr', 'podroute']);
-const LEAF = [
-  'frr defaults datacenter',
-  'hostname leaf',
-  'router bgp 65000',
-  ' bgp router-id 198.18.0.0',
-  ' no bgp ebgp-requires-policy',
-  ' timers bgp 1 3',
-  ' neighbor 198.18.0.1 remote-as 65001',
-  ' neighbor 198.18.0.1 timers connect 1',
-  '',
-].join('\n');
+const LEAF = frrBgpConfig({
+  asn: 65000,
+  routerId: '198.18.0.0',
+  neighbors: [{ address: '198.18.0.1', asn: 65001 }],
+});
 
 t.test(
   'ipam.mode kubernetes: spec.podCIDRs announced to FRR, and followed',
