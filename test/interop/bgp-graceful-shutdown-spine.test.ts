@@ -21,7 +21,7 @@
  * Step 1's window is one round trip spine → leaf 1 → spine (~100 ms here), hence the 20 ms reads.
  */
 import t from 'tap';
-import { interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
+import { frrBgpConfig, interopGate, Lab, startFrr, startPodroute, waitFor } from '../../lab/fixture/index.js';
 import { addUplink, reloadNode, rewriteConfig, waitEstablished, waitRoute } from './bgp-helpers.js';
 import { FrrVty } from './frr-vty.js';
 
@@ -42,44 +42,23 @@ const LEAF_UP = ['198.18.1.1', '198.18.1.3'];
 function leafConfig(k: number): string {
   const node = NODE_ADDRS[k]!;
   const spine = SPINE_SIDE[k]!;
-  return [
-    'frr defaults datacenter',
-    `hostname leaf${k + 1}`,
-    'bgp route-map delay-timer 0',
-    `router bgp ${65101 + k}`,
-    ` bgp router-id ${LEAF_UP[k]}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-    ` neighbor ${node} remote-as 65001`,
-    ` neighbor ${node} timers connect 1`,
-    ` neighbor ${spine} remote-as 65200`,
-    ` neighbor ${spine} timers connect 1`,
-    ' address-family ipv4 unicast',
-    `  neighbor ${node} activate`,
-    `  neighbor ${spine} activate`,
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
+  return frrBgpConfig({
+    hostname: `leaf${k + 1}`,
+    asn: 65101 + k,
+    routerId: LEAF_UP[k]!,
+    neighbors: [
+      { address: node, asn: 65001 },
+      { address: spine, asn: 65200 },
+    ],
+  });
 }
 
-const SPINE_CONFIG = [
-  'frr defaults datacenter',
-  'hostname spine',
-  'bgp route-map delay-timer 0',
-  'router bgp 65200',
-  ' bgp router-id 198.18.1.0',
-  ' no bgp ebgp-requires-policy',
-  ' no bgp default ipv4-unicast',
-  ' timers bgp 1 3',
-  ...LEAF_UP.flatMap((a, k) => [` neighbor ${a} remote-as ${65101 + k}`, ` neighbor ${a} timers connect 1`]),
-  ' address-family ipv4 unicast',
-  ...LEAF_UP.map((a) => `  neighbor ${a} activate`),
-  ' exit-address-family',
-  '!',
-  '',
-].join('\n');
+const SPINE_CONFIG = frrBgpConfig({
+  hostname: 'spine',
+  asn: 65200,
+  routerId: '198.18.1.0',
+  neighbors: LEAF_UP.map((address, k) => ({ address, asn: 65101 + k })),
+});
 
 function nodeConfig(leafs: readonly number[]) {
   return {

@@ -13,6 +13,7 @@
 import t, { type Test } from 'tap';
 import {
   type FrrRouter,
+  frrBgpConfig,
   type IpRoute,
   interopGate,
   Lab,
@@ -32,34 +33,15 @@ const OWN = '198.19.1.0/24';
 function leafConfig(k: number): string {
   const v4 = `198.18.0.${2 * k + 1}`;
   const v6 = `2001:db8::${(2 * k + 1).toString(16)}`;
-  return [
-    'frr defaults datacenter',
-    `hostname leaf${k + 1}`,
-    'bgp route-map delay-timer 0',
-    // Leaf 1 also originates the node's own prefix (as a misconfigured fabric might).
-    ...(k === 0 ? [`ip route ${OWN} blackhole`] : []),
-    '!',
-    `router bgp ${65101 + k}`,
-    ` bgp router-id 10.0.0.${k + 1}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-    ` neighbor ${v4} remote-as 65001`,
-    ` neighbor ${v4} timers connect 1`,
-    ` neighbor ${v6} remote-as 65001`,
-    ` neighbor ${v6} timers connect 1`,
-    ' address-family ipv4 unicast',
-    ...(k === 0 ? [`  network ${OWN}`] : []),
-    `  neighbor ${v4} activate`,
-    `  neighbor ${v4} default-originate`,
-    ' exit-address-family',
-    ' address-family ipv6 unicast',
-    `  neighbor ${v6} activate`,
-    `  neighbor ${v6} default-originate`,
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
+  // Leaf 1 also originates the node's own prefix (as a misconfigured fabric might).
+  const own = k === 0 ? { global: [`ip route ${OWN} blackhole`], networks: [OWN] } : {};
+  return frrBgpConfig({
+    hostname: `leaf${k + 1}`,
+    asn: 65101 + k,
+    routerId: `10.0.0.${k + 1}`,
+    ...own,
+    neighbors: [v4, v6].map((address) => ({ address, asn: 65001, afExtra: ['default-originate'] })),
+  });
 }
 
 const LEAF_PEERS = ['198.18.0.0', '2001:db8::', '198.18.0.2', '2001:db8::2'];

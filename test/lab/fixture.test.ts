@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
   FRR_RUN_DIR,
+  frrBgpConfig,
   gateDecision,
   InteropUnavailableError,
   interopGate,
@@ -158,39 +159,24 @@ t.test('a bridge joins three namespaces on one layer 2 segment', { skip: gate.sk
   await assertGone(t, lab, state);
 });
 
-const LEAF = `frr defaults datacenter
-hostname leaf
-bgp route-map delay-timer 0
-!
-router bgp 65000
- bgp router-id 198.18.0.0
- no bgp ebgp-requires-policy
- timers bgp 1 3
- neighbor 198.18.0.1 remote-as 65001
- neighbor 198.18.0.1 timers connect 1
- neighbor 198.18.0.3 remote-as 65002
- neighbor 198.18.0.3 timers connect 1
- neighbor 198.18.0.5 remote-as 65003
- neighbor 198.18.0.5 timers connect 1
-!
-`;
+const LEAF = frrBgpConfig({
+  asn: 65000,
+  routerId: '198.18.0.0',
+  neighbors: [
+    { address: '198.18.0.1', asn: 65001 },
+    { address: '198.18.0.3', asn: 65002 },
+    { address: '198.18.0.5', asn: 65003 },
+  ],
+});
 
-const PEER = `frr defaults datacenter
-hostname peer
-bgp route-map delay-timer 0
-!
-router bgp 65001
- bgp router-id 198.18.0.1
- no bgp ebgp-requires-policy
- no bgp network import-check
- timers bgp 1 3
- neighbor 198.18.0.0 remote-as 65000
- neighbor 198.18.0.0 timers connect 1
- address-family ipv4 unicast
-  network 198.19.1.0/24
- exit-address-family
-!
-`;
+const PEER = frrBgpConfig({
+  hostname: 'peer',
+  asn: 65001,
+  routerId: '198.18.0.1',
+  extra: ['no bgp network import-check'],
+  neighbors: [{ address: '198.18.0.0', asn: 65000 }],
+  networks: ['198.19.1.0/24'],
+});
 
 const BIRD = `log stderr all;
 router id 198.18.0.3;
