@@ -13,12 +13,13 @@
  * 1. API round trip: what `bin/podroute-cni` does per call (one HTTP request over the unix
  *    socket, `callApi`), made in-process here, at concurrency 1 and 16 (the runtime may run
  *    several CNI calls at once).
- * 2. Plugin exec: the runtime starts `bin/podroute-cni` (sh + node) for every call; that process
- *    start is paid per ADD and per DEL and dominates a real pod start's IPAM cost.
+ * 2. Plugin exec: the runtime starts `bin/podroute-cni` (a static C executable that forwards the
+ *    call to the daemon's `POST /cni/exec`) for every call; that process start is paid per ADD and
+ *    per DEL. bench/cni-exec.ts compares it with a bare Node start.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { CLEAN_NODE, daemonEnv, Lab, REPO_ROOT, startPodroute } from '../lab/fixture/index.js';
+import { daemonEnv, Lab, REPO_ROOT, startPodroute } from '../lab/fixture/index.js';
 import { callApi } from '../src/api/client.js';
 import { fmt, markdownTable } from './lib/stats.js';
 
@@ -79,7 +80,7 @@ function execPlugin(
   socket: string,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CLEAN_NODE[0], [...CLEAN_NODE.slice(1), `${REPO_ROOT}/bin/podroute-cni`], {
+    const child = spawn(`${REPO_ROOT}/bin/podroute-cni`, [], {
       env: daemonEnv({
         CNI_COMMAND: command,
         CNI_CONTAINERID: containerId,
@@ -97,7 +98,7 @@ function execPlugin(
   });
 }
 
-/** VERSION never calls the daemon: the cost of starting the plugin (sh, node, module load) alone. */
+/** VERSION never calls the daemon: the cost of starting the plugin alone. */
 async function versionCase(socket: string, n: number): Promise<CaseResult> {
   const lat: number[] = [];
   let errors = 0;
@@ -134,7 +135,7 @@ async function execCase(socket: string, concurrency: number, n: number): Promise
     }),
   );
   return {
-    name: `plugin exec (sh + node), concurrency ${concurrency}`,
+    name: `plugin exec, concurrency ${concurrency}`,
     pairs: lat.length,
     ms: performance.now() - start,
     lat: lat.sort((a, b) => a - b),
