@@ -1,12 +1,14 @@
 /**
  * `podroute` command line (its options and exit codes are a contract scripts rely on):
  *   podroute run --config FILE
+ *   podroute --version
  *   podroute status [--json] [--ospf-database] [--socket PATH]
  *   podroute drain [--reason TEXT] [--socket PATH]
  *   podroute reload [--socket PATH]       (the same as SIGHUP to the daemon)
  *   podroute ipam show [--json] | podroute ipam release-node NAME [--force]
  *   podroute lab up FILE | status | check | exec NODE -- CMD | fail | heal | down | list   (lab/, a clone only)
  */
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ApiClient, ApiRefused, ApiUnreachable } from '../api/client.js';
 import { DEFAULT_SOCKET, type Endpoint, type RequestOf, type ResponseOf } from '../api/endpoints.js';
@@ -161,9 +163,25 @@ async function status(opts: { json?: boolean; socket: string; ospfDatabase?: boo
   return ask(opts, 'GET /status', (await import('./format-status.js')).formatStatus);
 }
 
+/**
+ * The version in package.json, which sits two levels above every form this file runs in (src/cli
+ * under tsx, dist/cli, and the bundle's dist/bundle), in a clone and in the image alike.
+ */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('podroute')
     .description('Announces a Kubernetes node’s pod prefixes to its leaf routers over BGP or OSPF')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
   program
     .command('run')

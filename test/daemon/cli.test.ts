@@ -3,7 +3,7 @@
  * No protocol is configured here, so nothing binds beyond the unix socket in a temp dir.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -41,6 +41,17 @@ t.test('a bad config exits 2 with one line naming key, value and rule', async (t
   const lines = r.stderr.trimEnd().split('\n');
   t.equal(lines.length, 1, r.stderr);
   t.match(lines[0], /bgp\.peers\[0\]\.asn: 4294967296 is not a valid ASN \(0\.\.4294967295\)/);
+});
+
+t.test('--version prints the package version and exits 0', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-V']) {
+    const r = spawnSync(BIN, [flag], { encoding: 'utf8', env });
+    t.equal(r.status, 0, flag);
+    t.equal(r.stdout, `${pkg.version}\n`, flag);
+  }
 });
 
 t.test('a missing config file exits 2', async (t) => {
