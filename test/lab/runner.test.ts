@@ -6,7 +6,16 @@
  * — also after the runner was SIGKILLed in the middle of `up`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { CheckReport } from '../../lab/check.js';
@@ -310,4 +319,23 @@ t.test('a runner SIGKILLed in the middle of up: lab down leaves nothing', { skip
   t.ok((await netnsOfLab(name)).length > 0, 'the killed runner left namespaces behind');
   t.ok(existsSync(logFile(name)) || readState(name), 'and its state');
   await downAndVerify(t, name, state.tmpDir);
+});
+
+t.test('a state file cut short (empty): lab down removes the lab by its name', { skip }, async (t) => {
+  const name = `r${randomBytes(3).toString('hex')}`;
+  const ns = [`${name}-node1`, `${name}-leaf1`];
+  t.teardown(async () => {
+    for (const n of ns) await run('ip', ['netns', 'del', n], { allowFail: true });
+    rmSync(join(STATE_DIR, `${name}.json`), { force: true });
+  });
+  for (const n of ns) await run('ip', ['netns', 'add', n]);
+  const tmp = mkdtempSync(join(tmpdir(), `podroute-lab-${name}-`));
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(join(STATE_DIR, `${name}.json`), '');
+  const r = await podroute(['lab', 'down', name]);
+  t.equal(r.code, 0, `lab down exits 0 ${r.stdout}${r.stderr}`);
+  t.match(r.stdout, /cannot be read/, 'says why it removes by name');
+  t.same(await netnsOfLab(name), [], 'its namespaces are gone');
+  t.notOk(existsSync(tmp), 'its temp dir is gone');
+  t.notOk(existsSync(join(STATE_DIR, `${name}.json`)), 'the broken state file is gone');
 });
