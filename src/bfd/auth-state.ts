@@ -8,8 +8,10 @@
  */
 import { randomInt } from 'node:crypto';
 import {
+  AUTH_TYPE_NAMES,
   type BfdAuthConfig,
   type BfdAuthFailure,
+  type BfdAuthTypeName,
   checkAuthConfig,
   checkAuthentication,
   digestLength,
@@ -17,7 +19,7 @@ import {
   isMeticulous,
   receivedSequence,
 } from './auth.js';
-import type { BfdControlPacket } from './packet.js';
+import { type BfdControlPacket, encodeControl } from './packet.js';
 
 /** `a` lies in [lo, lo + span] on the 32-bit circle (RFC 5880 6.7.3). */
 function inWindow(a: number, lo: number, span: number): boolean {
@@ -75,8 +77,31 @@ export class BfdAuthState {
     return undefined;
   }
 
-  /** For status and tests: bfd.AuthSeqKnown and bfd.RcvAuthSeq. */
+  /** For status: the type and Key ID, never the key. */
+  summary(): { type: BfdAuthTypeName; keyId: number } {
+    return { type: AUTH_TYPE_NAMES[this.config.type], keyId: this.config.keyId };
+  }
+
+  /** For tests: bfd.RcvAuthSeq while bfd.AuthSeqKnown is 1. */
   get receiveSequence(): number | undefined {
     return this.seqKnown ? this.rcvSeq : undefined;
   }
+}
+
+/**
+ * RFC 5880 6.8.6: "If the A bit is set and no authentication is in use (bfd.AuthType is zero), the
+ * packet MUST be discarded. If the A bit is clear and authentication is in use (bfd.AuthType is
+ * nonzero), the packet MUST be discarded. If the A bit is set, the packet MUST be authenticated
+ * under the rules of section 6.7". `raw` is the datagram (absent: the packet encoded again).
+ * Undefined: go on with the packet; else the drop reason.
+ */
+export function authFailure(
+  state: BfdAuthState | undefined,
+  raw: Buffer | undefined,
+  p: BfdControlPacket,
+  now: number,
+  detectTimeMs: number,
+): BfdAuthFailure | 'auth-unsupported' | undefined {
+  if (!state) return p.auth ? 'auth-unsupported' : undefined;
+  return state.verify(raw ?? encodeControl(p), p, now, detectTimeMs);
 }

@@ -13,6 +13,7 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import { type Logger, silentLogger } from '../lib/log.js';
+import type { BfdAuthConfig } from './auth.js';
 import { type BfdControlPacket, BfdDecodeError, decodeControl } from './packet.js';
 import {
   BfdSession,
@@ -23,7 +24,10 @@ import {
 } from './session.js';
 import { type BfdDatagram, type BfdSocket, type BfdSocketOptions, openBfdSocket } from './socket.js';
 
-export interface BfdSessionConfig extends BfdSessionKey, BfdTimerConfig {}
+export interface BfdSessionConfig extends BfdSessionKey, BfdTimerConfig {
+  /** RFC 5880 6.7: authentication of this session; set when it is created (joining keeps it). */
+  auth?: BfdAuthConfig;
+}
 
 export type BfdSocketFactory = (opts: BfdSocketOptions) => Promise<BfdSocket>;
 
@@ -127,6 +131,7 @@ export class BfdManager {
       clock: this.clock,
       random: this.random,
       transmit: (packet) => sock.send(packet, key.peer),
+      ...(cfg.auth ? { auth: cfg.auth } : {}),
     });
     const entry: Entry = { session, clients: 1, socketKey };
     this.entries.set(ks, entry);
@@ -201,7 +206,7 @@ export class BfdManager {
     const byAddress = this.entries.get(sessionKeyString({ peer: d.from, localAddress, interface: iface }));
     const verdict = demux(d, byAddress, this.byDiscriminator);
     if (typeof verdict !== 'string') {
-      verdict.entry.session.receive(verdict.packet);
+      verdict.entry.session.receive(verdict.packet, d.data);
     } else if (byAddress && !byAddress.removing) {
       byAddress.session.countDrop(verdict);
     } else {

@@ -3,6 +3,7 @@
  * later OSPF, RFC 5882): configured timers, the session key, state-change events and the status
  * view (RFC 5880 6.8.1 variables, negotiated intervals, counters).
  */
+import type { BfdAuthTypeName } from './auth.js';
 import type { BfdDiag, BfdStateName } from './constants.js';
 
 /** The configured timers, in milliseconds (the config's unit). */
@@ -44,7 +45,12 @@ export interface BfdCounters {
   packetsOut: number;
   upTransitions: number;
   downTransitions: number;
-  /** Discarded packets by reason (codec reasons, `ttl`, `auth-unsupported`, demux reasons). */
+  /**
+   * Discarded packets by reason: codec reasons, `ttl`, demux reasons, and authentication (RFC 5880
+   * 6.7, 6.8.6): `auth-unsupported` (A bit without authentication configured), `auth-missing` (no
+   * A bit with it), `auth-type`, `auth-key-id`, `auth-sequence` (outside the window), `auth-failed`
+   * (wrong password or digest).
+   */
   drops: Record<string, number>;
 }
 
@@ -72,4 +78,6 @@ export interface BfdSessionStatus extends BfdSessionKey {
   /** ms since the last state change. */
   sinceMs: number;
   counters: BfdCounters;
+  /** When configured: the Auth Type (config name) and Key ID; never the key. */
+  authentication?: { type: BfdAuthTypeName; keyId: number };
 }

@@ -3,6 +3,7 @@
  * decoded and delivered to the other side after `latencyMs`, unless the link is cut.
  */
 
+import type { BfdAuthConfig } from '../../src/bfd/auth.js';
 import { type BfdControlPacket, decodeControl } from '../../src/bfd/packet.js';
 import { BfdSession, type BfdStateChange, type BfdTimerConfig } from '../../src/bfd/session.js';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -11,6 +12,8 @@ export interface Sent {
   at: number;
   from: 'a' | 'b';
   packet: BfdControlPacket;
+  /** The encoded datagram. */
+  bytes: Buffer;
 }
 
 export interface Pair {
@@ -22,14 +25,14 @@ export interface Pair {
   /** Drops everything in one or both directions. */
   cut(dir?: 'a->b' | 'b->a' | 'both'): void;
   heal(): void;
-  /** Delivers a hand-made packet to one side, as if from the other. */
-  inject(to: 'a' | 'b', p: BfdControlPacket): void;
+  /** Delivers a hand-made packet (and its datagram, when it matters) to one side, as if from the other. */
+  inject(to: 'a' | 'b', p: BfdControlPacket, bytes?: Buffer): void;
 }
 
 export function pair(
   ta: BfdTimerConfig,
   tb: BfdTimerConfig,
-  opts: { latencyMs?: number; random?: () => number } = {},
+  opts: { latencyMs?: number; random?: () => number; auth?: { a?: BfdAuthConfig; b?: BfdAuthConfig } } = {},
 ): Pair {
   const clock = new ManualClock(1000);
   const latency = opts.latencyMs ?? 1;
@@ -39,10 +42,10 @@ export function pair(
   const sessions: Partial<Record<'a' | 'b', BfdSession>> = {};
   const wire = (from: 'a' | 'b') => (bytes: Buffer) => {
     const packet = decodeControl(bytes);
-    sent.push({ at: clock.now(), from, packet });
+    sent.push({ at: clock.now(), from, packet, bytes });
     const to = from === 'a' ? 'b' : 'a';
     if (blocked.has(`${from}->${to}`)) return;
-    clock.setTimer(latency, () => sessions[to]!.receive(packet));
+    clock.setTimer(latency, () => sessions[to]!.receive(packet, bytes));
   };
   const random = opts.random ?? (() => 0.5);
   const a = new BfdSession({
@@ -52,6 +55,7 @@ export function pair(
     clock,
     random,
     transmit: wire('a'),
+    ...(opts.auth?.a ? { auth: opts.auth.a } : {}),
     ...ta,
   });
   const b = new BfdSession({
@@ -61,6 +65,7 @@ export function pair(
     clock,
     random,
     transmit: wire('b'),
+    ...(opts.auth?.b ? { auth: opts.auth.b } : {}),
     ...tb,
   });
   sessions.a = a;
@@ -80,8 +85,8 @@ export function pair(
     heal() {
       blocked.clear();
     },
-    inject(to, p) {
-      sessions[to]!.receive(p);
+    inject(to, p, bytes) {
+      sessions[to]!.receive(p, bytes);
     },
   };
 }

@@ -190,3 +190,30 @@ t.test('close sends AdminDown to every peer and closes the sockets', async (t) =
   await t.rejects(a.add({ peer: '198.18.0.1', localAddress: '198.18.0.0', ...FAST }), /closed/);
   await b.close();
 });
+
+t.test('authentication: the datagram as received is what the session verifies', async (t) => {
+  const clock = new ManualClock(1000);
+  const net = new FakeNet(clock);
+  let d = 100;
+  const a = new BfdManager({ clock, openSocket: net.open, random: () => 0.5, discriminator: () => d++ });
+  const b = new BfdManager({ clock, openSocket: net.open, random: () => 0.5, discriminator: () => d++ });
+  const sha1 = (key: string) => ({ type: 4, keyId: 1, key: Buffer.from(key) });
+  await a.add({ peer: '198.18.0.1', localAddress: '198.18.0.0', ...FAST, auth: sha1('k1') });
+  await b.add({ peer: '198.18.0.0', localAddress: '198.18.0.1', ...FAST, auth: sha1('k1') });
+  clock.advance(3000);
+  const st = a.status().sessions[0]!;
+  t.equal(st.state, 'Up');
+  t.same(st.authentication, { type: 'keyed-sha1', keyId: 1 });
+  // A datagram with a trailing byte beyond Length: the digest covers Length bytes only.
+  const seen = b.status().sessions[0]!.counters.packetsIn;
+  const out = net.sockets.get('198.18.0.1')!;
+  net.sockets.set('198.18.0.1', {
+    ...out,
+    onPacket: (dg) => out.onPacket({ ...dg, data: Buffer.concat([dg.data, Buffer.from([0xff])]) }),
+  });
+  clock.advance(1000);
+  t.ok(b.status().sessions[0]!.counters.packetsIn > seen, 'still accepted');
+  t.same(b.status().sessions[0]!.counters.drops, {});
+  await a.close();
+  await b.close();
+});
