@@ -1,6 +1,7 @@
 /** The `bgp:` section (reference: docs/configuration.md). */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { bfdSchema } from './bfd.js';
 import { prefixListSchema } from './bgp-policy.js';
 import { communityList, largeCommunityList } from './communities.js';
 import { asn, intRange, ipAddress } from './rules.js';
@@ -11,27 +12,6 @@ const md5Error = `is not a valid TCP MD5 password (1..${MD5_MAX_KEY_BYTES} bytes
 const md5Password = z
   .string({ error: md5Error })
   .refine((s) => s.length > 0 && Buffer.byteLength(s) <= MD5_MAX_KEY_BYTES, { error: md5Error });
-
-/**
- * BFD with this peer (RFC 5880 asynchronous mode, RFC 5881 single hop), in milliseconds: `true` takes
- * 300/300/3. The intervals are what podroute asks for; the session runs at the slower of each pair
- * (RFC 5880 6.8.2, 6.8.3). 10 ms..60 s is what the 32-bit microsecond fields and bfdd accept.
- */
-const bfdError = 'is not true, false or { minRx, minTx: 10..60000 ms, multiplier: 1..255 }';
-const bfdSchema = z
-  .union(
-    [
-      z.boolean(),
-      z.strictObject({
-        minRx: intRange(10, 60_000, 'a number of milliseconds').default(300),
-        minTx: intRange(10, 60_000, 'a number of milliseconds').default(300),
-        /** RFC 5880 4.1: Detect Mult, nonzero, one octet. */
-        multiplier: intRange(1, 255, 'a detection multiplier').default(3),
-      }),
-    ],
-    { error: bfdError },
-  )
-  .transform((v) => (v === true ? { minRx: 300, minTx: 300, multiplier: 3 } : v === false ? undefined : v));
 
 /** Node labels that must all match (peer-selection.ts). */
 const nodeSelector = z.record(z.string(), z.string(), { error: 'is not a map of label: value' });
@@ -81,7 +61,7 @@ const peerFields = z.strictObject({
   import: prefixListSchema.optional(),
   /** false: no graceful restart with this peer even when bgp.gracefulRestart is set. */
   gracefulRestart: z.boolean({ error: 'is not true or false' }).default(true),
-  /** BFD watches the path to this peer; a BFD failure takes the session down at once (RFC 5882). */
+  /** BFD watches the path to this peer; a BFD failure takes the session down at once (RFC 5882); bfd.ts. */
   bfd: bfdSchema.optional(),
   /** Added to the global bgp.communities on every route sent to this peer (RFC 1997, RFC 8092). */
   communities: communityList.optional(),

@@ -52,10 +52,15 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   return [`${path}: ${shown} ${message}`];
 }
 
-/** A BGP peer's `password`, an OSPF interface's `auth.key` (RFC 2328 D.3: simple, MD5, HMAC keys). */
+/**
+ * A BGP peer's `password`, an OSPF interface's `auth.key` (RFC 2328 D.3: simple, MD5, HMAC keys), a
+ * BFD `authentication.key` (RFC 5880 6.7).
+ */
 function isSecret(path: readonly PropertyKey[]): boolean {
   const last = path.at(-1);
-  return last === 'password' || (last === 'key' && path.at(-2) === 'auth');
+  return (
+    last === 'password' || (last === 'key' && (path.at(-2) === 'auth' || path.at(-2) === 'authentication'))
+  );
 }
 
 function article(expected: string): string {

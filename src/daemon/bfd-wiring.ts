@@ -19,7 +19,7 @@
  *   (90 s when 0) so a peer that stopped running BFD is not locked out for good.
  */
 import type { BfdManager, BfdSessionKey, BfdStateChange } from '../bfd/index.js';
-import { sessionKeyString } from '../bfd/index.js';
+import { authTypeFromName, sessionKeyString } from '../bfd/index.js';
 import type { BgpPeerConfig } from '../config/bgp.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -121,6 +121,16 @@ export class BfdWiring {
         desiredMinTxMs: w.bfd.minTx,
         requiredMinRxMs: w.bfd.minRx,
         detectMult: w.bfd.multiplier,
+        // RFC 5880 6.7: the key as UTF-8 bytes, as BIRD and the other implementations take a password.
+        ...(w.bfd.authentication
+          ? {
+              auth: {
+                type: authTypeFromName(w.bfd.authentication.type),
+                keyId: w.bfd.authentication.keyId,
+                key: Buffer.from(w.bfd.authentication.key),
+              },
+            }
+          : {}),
       })
       .then(
         () => log.info({ peer: w.config.address, localAddress: local }, 'BFD watching the BGP peer'),

@@ -50,7 +50,7 @@ const cases: [string, string, string][] = [
   [
     'fractional interval',
     '{ minTx: 99.5 }',
-    'bgp.peers[0].bfd: {"minTx":99.5} is not true, false or { minRx, minTx',
+    'bgp.peers[0].bfd.minTx: 99.5 is not a number of milliseconds in 10..60000',
   ],
   [
     'multiplier 0',
