@@ -6,15 +6,20 @@ import type { BfdManagerStatus, BfdSessionConfig } from '../../src/bfd/index.js'
 import type { BfdSessionStatus, BfdStateChange } from '../../src/bfd/types.js';
 import { spawnChild } from './helpers.js';
 
+/** A session of the child's config file: the key as a string, since the file is JSON. */
+export type BfdNodeSession = Omit<BfdSessionConfig, 'auth'> & {
+  auth?: { type: number; keyId: number; key: string };
+};
+
 export interface BfdNode {
   proc: ManagedProcess;
   read(): { status: BfdManagerStatus; events: (BfdStateChange & { wall: number })[] } | undefined;
   session(peer: string): BfdSessionStatus | undefined;
-  setSessions(sessions: BfdSessionConfig[]): void;
+  setSessions(sessions: BfdNodeSession[]): void;
   waitState(peer: string, state: string, timeoutMs?: number): Promise<BfdSessionStatus>;
 }
 
-export function startBfdNode(lab: Lab, ns: Namespace, sessions: BfdSessionConfig[]): BfdNode {
+export function startBfdNode(lab: Lab, ns: Namespace, sessions: BfdNodeSession[]): BfdNode {
   const cfg = join(lab.tmpDir, `bfd-${ns.shortName}.json`);
   const statusPath = join(lab.tmpDir, `bfd-${ns.shortName}-status.json`);
   writeFileSync(cfg, JSON.stringify({ sessions }));

@@ -1,8 +1,9 @@
 /**
  * A stand-alone BfdManager for interop tests, started by the test inside a lab namespace (never
  * the root namespace). Arguments: config file, status file. The config file holds
- * `{ sessions: [{ peer, localAddress, interface?, desiredMinTxMs, requiredMinRxMs, detectMult }] }`
- * and is re-read every 50 ms: new sessions are added, missing ones removed, changed timers applied
+ * `{ sessions: [{ peer, localAddress, interface?, desiredMinTxMs, requiredMinRxMs, detectMult,
+ * auth?: { type, keyId, key } }] }` (RFC 5880 6.7 authentication, the key a string; it is set when
+ * a session is added) and is re-read every 50 ms: new sessions are added, missing ones removed, changed timers applied
  * (a Poll Sequence). Every 50 ms the status file gets `{ status, events }`, events carrying the wall
  * clock time (`wall`, ms) so the test can time a detection. SIGTERM closes the manager (AdminDown
  * to every peer) and exits 0.
@@ -12,6 +13,7 @@ import { BfdManager, type BfdSessionConfig, sessionKeyString } from '../../src/b
 import type { BfdStateChange } from '../../src/bfd/types.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/log.js';
+import type { BfdNodeSession } from './interop-helpers.js';
 
 const [cfgPath, statusPath] = process.argv.slice(2) as [string, string];
 const manager = new BfdManager({ clock: systemClock, logger: createLogger('debug') });
@@ -31,7 +33,10 @@ async function reconcile(): Promise<void> {
   if (text === lastText) return;
   lastText = text;
   const wanted = new Map(
-    (JSON.parse(text) as { sessions: BfdSessionConfig[] }).sessions.map((s) => [sessionKeyString(s), s]),
+    (JSON.parse(text) as { sessions: BfdNodeSession[] }).sessions.map((s): [string, BfdSessionConfig] => [
+      sessionKeyString(s),
+      s.auth ? { ...s, auth: { ...s.auth, key: Buffer.from(s.auth.key) } } : { ...s, auth: undefined },
+    ]),
   );
   for (const [k, cfg] of current) {
     if (!wanted.has(k)) {
