@@ -9,6 +9,7 @@
 
 import {
   type FrrRouter,
+  frrBgpConfig,
   type Lab,
   type Namespace,
   type PodrouteNode,
@@ -41,57 +42,35 @@ const bfdProfile = [
   '!',
 ];
 
+/** A neighbor's BFD lines (RFC 5882 4.3: BGP follows the BFD session), with the profile above. */
+const bfdNeighbor = (t: Timers): string[] => (t.bfd ? ['bfd', 'bfd profile fast'] : []);
+
 /** FRR leaf k: AS 65101+k, one IPv4 session to the node, a default route to it. */
 export function leafConfig(k: number, t: Timers): string {
   const node = NODE_ADDRS[k]!;
-  return [
-    'frr defaults datacenter',
-    `hostname leaf${k + 1}`,
-    'bgp route-map delay-timer 0',
-    ...(t.bfd ? bfdProfile : []),
-    `router bgp ${65101 + k}`,
-    ` bgp router-id 10.0.0.${k + 1}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ` timers bgp ${t.keepalive} ${t.hold}`,
-    ` neighbor ${node} remote-as 65001`,
-    ` neighbor ${node} timers connect 1`,
-    ...(t.bfd ? [` neighbor ${node} bfd`, ` neighbor ${node} bfd profile fast`] : []),
-    ' address-family ipv4 unicast',
-    `  neighbor ${node} activate`,
-    `  neighbor ${node} default-originate`,
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
+  return frrBgpConfig({
+    hostname: `leaf${k + 1}`,
+    asn: 65101 + k,
+    routerId: `10.0.0.${k + 1}`,
+    timers: t,
+    global: t.bfd ? bfdProfile : [],
+    neighbors: [{ address: node, asn: 65001, extra: bfdNeighbor(t), afExtra: ['default-originate'] }],
+  });
 }
 
 /** The FRR node doing podroute's job (the benchmark's reference): announce OWN, ECMP over both. */
 export function frrNodeConfig(t: Timers): string {
-  return [
-    'frr defaults datacenter',
-    'hostname node',
-    `ip route ${OWN} blackhole`,
-    ...(t.bfd ? bfdProfile : []),
-    'router bgp 65001',
-    ' bgp router-id 198.18.0.1',
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' bgp bestpath as-path multipath-relax',
-    ` timers bgp ${t.keepalive} ${t.hold}`,
-    ...LEAF_PEERS.flatMap((p, k) => [
-      ` neighbor ${p} remote-as ${65101 + k}`,
-      ` neighbor ${p} timers connect 1`,
-      ...(t.bfd ? [` neighbor ${p} bfd`, ` neighbor ${p} bfd profile fast`] : []),
-    ]),
-    ' address-family ipv4 unicast',
-    `  network ${OWN}`,
-    '  maximum-paths 2',
-    ...LEAF_PEERS.map((p) => `  neighbor ${p} activate`),
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
+  return frrBgpConfig({
+    hostname: 'node',
+    asn: 65001,
+    routerId: '198.18.0.1',
+    timers: t,
+    global: [`ip route ${OWN} blackhole`, ...(t.bfd ? bfdProfile : [])],
+    extra: ['bgp bestpath as-path multipath-relax'],
+    neighbors: LEAF_PEERS.map((address, k) => ({ address, asn: 65101 + k, extra: bfdNeighbor(t) })),
+    networks: [OWN],
+    afExtra: { ipv4: ['maximum-paths 2'] },
+  });
 }
 
 export function podrouteConfig(t: Timers) {

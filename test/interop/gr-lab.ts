@@ -8,6 +8,7 @@
  */
 import {
   type FrrRouter,
+  frrBgpConfig,
   type Lab,
   type Namespace,
   type PodrouteNode,
@@ -28,35 +29,22 @@ export const LEAF_RESTART_TIME = 60;
 export const NODE_RESTART_TIME = 30;
 
 export function leafConfig(o: { gr: boolean; extra: boolean; restartTime?: number }): string {
+  return frrBgpConfig({
+    asn: 65000,
+    routerId: LEAF_ADDR,
+    ...(o.extra ? { global: [`ip route ${EXTRA} blackhole`], networks: [EXTRA] } : {}),
+    extra: o.gr ? grRestarting(o.restartTime ?? LEAF_RESTART_TIME) : [],
+    neighbors: [{ address: NODE_ADDR, asn: 65001, afExtra: ['default-originate'] }],
+  });
+}
+
+/** preserve-fw-state: the F bit (forwarding survives a restart of bgpd, RFC 4724 3). */
+function grRestarting(restartTime: number): string[] {
   return [
-    'frr defaults datacenter',
-    'hostname leaf',
-    'bgp route-map delay-timer 0',
-    ...(o.extra ? [`ip route ${EXTRA} blackhole`] : []),
-    '!',
-    'router bgp 65000',
-    ` bgp router-id ${LEAF_ADDR}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 1 3',
-    // preserve-fw-state: the F bit (the leaf's forwarding survives a bgpd restart, RFC 4724 3).
-    ...(o.gr
-      ? [
-          ' bgp graceful-restart',
-          ' bgp graceful-restart preserve-fw-state',
-          ` bgp graceful-restart restart-time ${o.restartTime ?? LEAF_RESTART_TIME}`,
-        ]
-      : []),
-    ` neighbor ${NODE_ADDR} remote-as 65001`,
-    ` neighbor ${NODE_ADDR} timers connect 1`,
-    ' address-family ipv4 unicast',
-    ...(o.extra ? [`  network ${EXTRA}`] : []),
-    `  neighbor ${NODE_ADDR} activate`,
-    `  neighbor ${NODE_ADDR} default-originate`,
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
+    'bgp graceful-restart',
+    'bgp graceful-restart preserve-fw-state',
+    `bgp graceful-restart restart-time ${restartTime}`,
+  ];
 }
 
 export function nodeConfig(gr: boolean) {
@@ -77,34 +65,17 @@ export function nodeConfig(gr: boolean) {
  * with preserve-fw-state (the F bit) and the node's restart time; without, no capability at all.
  */
 export function frrNodeConfig(gr: boolean): string {
-  return [
-    'frr defaults datacenter',
-    'hostname node',
-    'bgp route-map delay-timer 0',
-    `ip route ${AGGREGATE} blackhole`,
-    '!',
-    'router bgp 65001',
-    ` bgp router-id ${NODE_ADDR}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp default ipv4-unicast',
-    ' timers bgp 3 9',
-    ...(gr
-      ? [
-          ' bgp graceful-restart',
-          ' bgp graceful-restart preserve-fw-state',
-          ` bgp graceful-restart restart-time ${NODE_RESTART_TIME}`,
-        ]
-      : // FRR advertises the capability in helper mode by default; "without" means none at all.
-        [' bgp graceful-restart-disable']),
-    ` neighbor ${LEAF_ADDR} remote-as 65000`,
-    ` neighbor ${LEAF_ADDR} timers connect 1`,
-    ' address-family ipv4 unicast',
-    `  network ${AGGREGATE}`,
-    `  neighbor ${LEAF_ADDR} activate`,
-    ' exit-address-family',
-    '!',
-    '',
-  ].join('\n');
+  return frrBgpConfig({
+    hostname: 'node',
+    asn: 65001,
+    routerId: NODE_ADDR,
+    timers: { keepalive: 3, hold: 9 },
+    global: [`ip route ${AGGREGATE} blackhole`],
+    // FRR advertises the capability in helper mode by default; "without" means none at all.
+    extra: gr ? grRestarting(NODE_RESTART_TIME) : ['bgp graceful-restart-disable'],
+    neighbors: [{ address: LEAF_ADDR, asn: 65000 }],
+    networks: [AGGREGATE],
+  });
 }
 
 /**
