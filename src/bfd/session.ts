@@ -10,7 +10,8 @@
  * once. Output: encoded packets through `transmit`, and state-change events to subscribers.
  * Authentication (RFC 5880 6.7) is `auth-state.ts`: with it every packet is signed and every one
  * received checked before it may change anything (6.8.6); failures are dropped and counted.
- * Over 400 lines because the 6.8 procedures share the 6.8.1 variables and the one queue.
+ * Longer than most files on purpose: the 6.8 procedures share the 6.8.1 variables and the one
+ * queue, and splitting them would pass that state around.
  */
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { BfdAuthConfig } from './auth.js';
