@@ -135,22 +135,30 @@ function formatLearned(l: LearnedStatus): string[] {
 
 /**
  * BFD sessions like FRR's `show bfd peers brief` plus the timers: state at both ends, the negotiated
- * transmit and receive intervals and Detection Time (RFC 5880 6.8.2, 6.8.4), the last diagnostic.
+ * transmit and receive intervals and Detection Time (RFC 5880 6.8.2, 6.8.4), the last diagnostic,
+ * the authentication type and key ID (6.7; never the key), then the packets each session dropped.
  */
 function formatBfd(bfd: NonNullable<StatusJson['bfd']>): string[] {
-  const rows = [['BFD peer', 'Local', 'State', 'Remote', 'Tx/Rx ms', 'Detect ms', 'Last diagnostic']];
+  const rows = [['BFD peer', 'Local', 'State', 'Remote', 'Tx/Rx ms', 'Detect ms', 'Last diagnostic', 'Auth']];
+  // A session held Down by a key mismatch shows it only here: its packets are dropped (6.8.6).
+  const dropped: string[] = [];
   for (const s of bfd.sessions) {
+    const peer = s.interface ? `${s.peer}%${s.interface}` : s.peer;
     rows.push([
-      s.interface ? `${s.peer}%${s.interface}` : s.peer,
+      peer,
       s.localAddress,
       s.state,
       s.remoteState,
       `${s.txIntervalMs}/${s.rxIntervalMs}`,
       String(s.detectTimeMs),
       s.lastDiagnostic ?? '-',
+      s.authentication ? `${s.authentication.type} key ${s.authentication.keyId}` : '-',
     ]);
+    const drops = Object.entries(s.counters.drops);
+    if (drops.length)
+      dropped.push(`BFD dropped from ${peer}: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
-  const out = [rows.length > 1 ? table(rows) : 'BFD: (no sessions yet)'];
+  const out = [rows.length > 1 ? table(rows) : 'BFD: (no sessions yet)', ...dropped];
   const drops = Object.entries(bfd.unmatchedDrops);
   if (drops.length) out.push(`BFD dropped (no session): ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return out;

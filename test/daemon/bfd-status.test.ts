@@ -43,15 +43,33 @@ const doc: StatusJson = {
 };
 
 t.test(
-  'podroute status: one BFD row per session, state, intervals, Detection Time, last diagnostic',
+  'podroute status: one BFD row per session, state, intervals, Detection Time, last diagnostic, auth',
   async (t) => {
     const text = formatStatus(doc);
-    t.match(text, /BFD peer\s+Local\s+State\s+Remote\s+Tx\/Rx ms\s+Detect ms\s+Last diagnostic/);
+    t.match(text, /BFD peer\s+Local\s+State\s+Remote\s+Tx\/Rx ms\s+Detect ms\s+Last diagnostic\s+Auth/);
     t.match(
       text,
-      /198\.18\.0\.0\s+198\.18\.0\.1\s+Up\s+Up\s+100\/100\s+300\s+Control Detection Time Expired/,
+      /198\.18\.0\.0\s+198\.18\.0\.1\s+Up\s+Up\s+100\/100\s+300\s+Control Detection Time Expired\s+-/,
     );
+    t.match(text, /BFD dropped from 198\.18\.0\.0: ttl 3, bad-version 1/);
     t.match(text, /BFD dropped \(no session\): no-session 4/);
+    const authed = formatStatus({
+      ...doc,
+      bfd: {
+        sessions: [
+          {
+            ...session,
+            state: 'Down',
+            authentication: { type: 'keyed-sha1', keyId: 7 },
+            counters: { ...session.counters, drops: { 'auth-failed': 27 } },
+          },
+        ],
+        unmatchedDrops: {},
+        sendErrors: 0,
+      },
+    });
+    t.match(authed, /Control Detection Time Expired\s+keyed-sha1 key 7/, 'authentication type and key ID');
+    t.match(authed, /BFD dropped from 198\.18\.0\.0: auth-failed 27/, 'why it stays Down');
     const none = formatStatus({ ...doc, bfd: { sessions: [], unmatchedDrops: {}, sendErrors: 0 } });
     t.match(none, /BFD: \(no sessions yet\)/);
     t.notMatch(formatStatus({ ...doc, bfd: undefined }), /BFD/, 'no bfd section, no BFD lines');
