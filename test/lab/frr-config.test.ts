@@ -52,7 +52,7 @@ t.test('particular lines: per neighbor, per family, global, and an empty family 
   const text = frrBgpConfig({
     hostname: 'leaf2',
     asn: 65102,
-    routerId: '10.0.0.2',
+    routerId: '198.18.255.2',
     timers: { keepalive: 3, hold: 9 },
     global: ['ip route 198.19.1.0/24 blackhole'],
     neighbors: [

@@ -274,7 +274,7 @@ t.test('unsupported containerlab features: one clear line each', async (t) => {
     ],
     [
       'mgmt-ipv4 on a node',
-      file('    c: {mgmt-ipv4: 172.20.20.5}\n'),
+      file('    c: {mgmt-ipv4: 198.18.255.5}\n'),
       [/nodes\.c\.mgmt-ipv4: is not supported/],
     ],
     ['prefix', file('', 'prefix: x\n'), [/: prefix: is not supported/]],
@@ -299,8 +299,8 @@ t.test('unsupported containerlab features: one clear line each', async (t) => {
     ],
     [
       'exec outside the lab space',
-      file('    c: {exec: ["ip addr add 10.0.0.1/24 dev eth1"]}\n'),
-      [/nodes\.c\.exec\[0\]: 10\.0\.0\.1\/24 is outside the lab address space/],
+      file('    c: {exec: ["ip addr add 192.0.2.1/24 dev eth1"]}\n'),
+      [/nodes\.c\.exec\[0\]: 192\.0\.2\.1\/24 is outside the lab address space/],
     ],
     [
       'exec not ip/sysctl',
