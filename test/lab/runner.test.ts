@@ -6,22 +6,12 @@
  * — also after the runner was SIGKILLed in the middle of `up`.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { CheckReport } from '../../lab/check.js';
 import {
-  CLEAN_NODE,
-  daemonEnv,
   type ExecResult,
   gateDecision,
   interopGate,
@@ -34,8 +24,8 @@ import { PTP_PLUGIN } from '../../lab/pods.js';
 import { logFile, metaOf, readState, STATE_DIR } from '../../lab/state.js';
 import type { LabStatus } from '../../lab/status.js';
 import { loadTopology } from '../../lab/topology.js';
+import { CLAB, labProcesses, rootLinks, podroute as runPodroute } from './topology-lab.js';
 
-const CLAB = join(REPO_ROOT, 'containerlab');
 const RUNNER = join(REPO_ROOT, 'dist', 'lab', 'podroute-lab.mjs');
 
 function gate(): { skip: string | false } {
@@ -51,15 +41,9 @@ function gate(): { skip: string | false } {
 }
 const { skip } = gate();
 
-/** `bin/podroute ARGS` as a user runs it (the test runner's NODE_OPTIONS removed). */
-function podroute(args: readonly string[], timeoutMs = 180_000): Promise<ExecResult> {
-  return run(CLEAN_NODE[0], [...CLEAN_NODE.slice(1), join(REPO_ROOT, 'bin', 'podroute'), ...args], {
-    allowFail: true,
-    timeoutMs,
-    env: daemonEnv(),
-    cwd: REPO_ROOT,
-  });
-}
+/** `bin/podroute ARGS` as a user runs it, with time for a whole `lab up` under load. */
+const podroute = (args: readonly string[], timeoutMs = 180_000): Promise<ExecResult> =>
+  runPodroute(args, timeoutMs);
 
 async function check(name: string, waitS = 0): Promise<{ code: number; report: CheckReport }> {
   const r = await podroute(['lab', 'check', name, '--json', '--wait', String(waitS)], (waitS + 60) * 1000);
@@ -77,37 +61,14 @@ async function netnsOfLab(name: string): Promise<string[]> {
     .filter((n) => n.startsWith(`${name}-`));
 }
 
-/** Every process whose command line names the lab's namespaces or temp dir. */
-function labProcesses(name: string): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmd = '';
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      continue;
-    }
-    if (cmd.includes(` ${name}-`) || cmd.includes(`podroute-lab-${name}-`) || cmd.includes(`--name ${name} `))
-      out.push(`${pid}: ${cmd.slice(0, 200)}`);
-  }
-  return out;
-}
-
-async function rootLinks(): Promise<string[]> {
-  return (await run('ip', ['-o', 'link', 'show'])).stdout
-    .split('\n')
-    .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
-    .filter(Boolean);
-}
-
 /** `lab down NAME` and the proof that nothing of it is left. */
 async function downAndVerify(t: Test, name: string, tmpDir: string | undefined): Promise<void> {
-  const links = new Set(await rootLinks());
+  const links = await rootLinks();
   const r = await podroute(['lab', 'down', name]);
   t.equal(r.code, 0, `lab down exits 0\n${r.stdout}${r.stderr}`);
   t.same(await netnsOfLab(name), [], 'no namespace left (veths and bridges live only in them)');
   t.same(
-    (await rootLinks()).filter((l) => !links.has(l) || l.includes(name)),
+    [...(await rootLinks())].filter((l) => !links.has(l) || l.includes(name)),
     [],
     'no new link in the root namespace',
   );

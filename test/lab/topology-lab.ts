@@ -35,7 +35,8 @@ export function podroute(args: readonly string[], timeoutMs = 120_000): Promise<
   });
 }
 
-function rootLinks(): Promise<Set<string>> {
+/** Link names in the root namespace (a lab must add none that outlive it). */
+export function rootLinks(): Promise<Set<string>> {
   return run('ip', ['-o', 'link', 'show']).then(
     (r) =>
       new Set(
@@ -48,7 +49,7 @@ function rootLinks(): Promise<Set<string>> {
 }
 
 /** Processes whose command line names the lab (its namespaces or its temp dir). */
-function labProcesses(name: string): string[] {
+export function labProcesses(name: string): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     if (Number(pid) === process.pid) continue;
