@@ -3,9 +3,8 @@
  * mode, single hop (RFC 5881), and optional authentication (RFC 5880 6.7): Simple Password
  * (4.2.2), Keyed / Meticulous Keyed MD5 (4.2.3) and SHA1 (4.2.4), one key with its Key ID.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { intRange } from './rules.js';
+import { inlineOrFile, intRange } from './rules.js';
 
 export const BFD_AUTH_TYPES = [
   'simple',
@@ -38,25 +37,9 @@ const authFields = z.strictObject(
 
 /** key or keyFile (its trailing newline dropped, as for passwordFile), its length checked per type. */
 const authSchema = authFields.transform((a, ctx) => {
-  let key = a.key;
+  const key = inlineOrFile(ctx, { inline: 'key', file: 'keyFile' }, a.key, a.keyFile);
+  if (key === false) return z.NEVER;
   const where = a.keyFile !== undefined ? 'keyFile' : 'key';
-  if (a.keyFile !== undefined) {
-    if (a.key !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['keyFile'],
-        message: 'is given together with key: set only one of them',
-      });
-      return z.NEVER;
-    }
-    try {
-      key = readFileSync(a.keyFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      ctx.addIssue({ code: 'custom', path: ['keyFile'], message: `cannot be read (${code})` });
-      return z.NEVER;
-    }
-  }
   if (key === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'has neither key nor keyFile' });
     return z.NEVER;

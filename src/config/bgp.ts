@@ -1,10 +1,9 @@
 /** The `bgp:` section (reference: docs/configuration.md). */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { bfdSchema } from './bfd.js';
 import { prefixListSchema } from './bgp-policy.js';
 import { communityList, largeCommunityList } from './communities.js';
-import { asn, intRange, ipAddress } from './rules.js';
+import { asn, inlineOrFile, intRange, ipAddress } from './rules.js';
 
 /** Linux TCP_MD5SIG_MAXKEYLEN; RFC 2385 sets no limit, the kernel does. */
 const MD5_MAX_KEY_BYTES = 80;
@@ -81,23 +80,14 @@ const peerFields = z.strictObject({
  */
 export const bgpPeerSchema = peerFields.transform((peer, ctx) => {
   const { ttlSecurity, ...rest } = peer;
-  let password = peer.password;
+  const password = inlineOrFile(
+    ctx,
+    { inline: 'password', file: 'passwordFile' },
+    peer.password,
+    peer.passwordFile,
+  );
+  if (password === false) return z.NEVER;
   if (peer.passwordFile !== undefined) {
-    if (peer.password !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['passwordFile'],
-        message: 'is given together with password: set only one of them',
-      });
-      return z.NEVER;
-    }
-    try {
-      password = readFileSync(peer.passwordFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: `cannot be read (${code})` });
-      return z.NEVER;
-    }
     const check = md5Password.safeParse(password);
     if (!check.success) {
       ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: `holds a password that ${md5Error}` });

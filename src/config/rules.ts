@@ -3,6 +3,7 @@
  * the loader prints `path: value message`, e.g. `bgp.peers[1].asn: 4294967296 is not a valid ASN
  * (0..4294967295)`.
  */
+import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { parseAddress, parsePrefix } from '../net/prefix.js';
@@ -57,3 +58,33 @@ export const areaId = z
     });
     return z.NEVER;
   });
+
+/**
+ * A secret given inline (`password`) or as a file (`passwordFile`, a mounted Secret), at most one of
+ * them. The file is read when the configuration is loaded, its trailing newline dropped. On a
+ * problem the issue is added at the file's key and `false` returned; otherwise the secret, or
+ * undefined when neither is given.
+ */
+export function inlineOrFile(
+  ctx: z.RefinementCtx,
+  names: { inline: string; file: string },
+  inline: string | undefined,
+  file: string | undefined,
+): string | undefined | false {
+  if (file === undefined) return inline;
+  if (inline !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [names.file],
+      message: `is given together with ${names.inline}: set only one of them`,
+    });
+    return false;
+  }
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    ctx.addIssue({ code: 'custom', path: [names.file], message: `cannot be read (${code})` });
+    return false;
+  }
+}
