@@ -28,6 +28,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, validateConfig } from '../src/config/load.js';
 import { parsePrefix, prefixContains } from '../src/net/prefix.js';
+import { forEachLimit } from './concurrency.js';
 import {
   type Bridge,
   checkIfname,
@@ -417,28 +418,6 @@ export interface RunningTopology {
   etcd: Map<string, Etcd>;
   podroute: Map<string, PodrouteNode>;
   nodes: NodeMeta[];
-}
-
-/** Runs `fn` on every item, at most `limit` at a time; rejects with the first error once all settled. */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (e) {
-        failed ??= { error: e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed) throw failed.error;
 }
 
 /** `ip [-n NETNS] -batch -`: many iproute2 commands in one process; fails on the first failing line. */
